@@ -1,0 +1,26 @@
+"""Wiring shared by every front end: settings → store, analyzer and engine, seeded on first use."""
+
+from __future__ import annotations
+
+from corpus.loaders import LoadLimits
+from corpus.store import Store
+from retrieval.analyzer import shared_analyzer
+from retrieval.engine import Engine
+
+from bot.settings import Settings
+
+
+def open_engine(settings: Settings, warm_up: bool = True) -> Engine:
+    store = Store(settings.store_path)
+    analyzer = shared_analyzer(settings.user_dictionary)
+    if warm_up:
+        analyzer.warm_up()
+    engine = Engine(
+        store,
+        analyzer,
+        settings.retrieval,
+        index_path=settings.index_path,
+        limits=LoadLimits(max_bytes=settings.max_upload_bytes),
+    )
+    engine.seed_if_new()
+    return engine

@@ -1,0 +1,92 @@
+"""Settings read once from the environment (and a .env file), then handed down as one value.
+
+Only this module reads os.environ; nothing below `bot` does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+from platformdirs import user_data_dir
+
+from corpus.errors import QabotError
+from retrieval.settings import DEFAULT_SETTINGS, RetrievalSettings
+
+DEFAULT_API_URL = "https://api.telegram.org"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    token: str | None = field(default=None, repr=False)
+    api_url: str = DEFAULT_API_URL
+    local_mode: bool = False
+    admin_ids: frozenset[int] = frozenset()
+    webhook_url: str | None = None
+    webhook_port: int = 8443
+    log_level: str = "INFO"
+    rate_limit_per_minute: int = 20
+    max_upload_bytes: int = 20 * 1024 * 1024
+    retrieval: RetrievalSettings = DEFAULT_SETTINGS
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "qabot.sqlite3"
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_dir / "index" / "bm25.npz"
+
+    @property
+    def user_dictionary(self) -> Path:
+        return self.data_dir / "user_dictionary.txt"
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise QabotError(f"환경 변수 {name}의 값이 숫자가 아닙니다: {raw!r}") from error
+
+
+def _admin_ids(raw: str) -> frozenset[int]:
+    ids = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise QabotError(f"QABOT_ADMIN_IDS에는 숫자 사용자 ID만 쓸 수 있습니다: {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | None = None) -> Settings:
+    """Settings from the environment; a .env in the working directory fills what is unset."""
+    if environ is None:
+        dotenv = {k: v for k, v in dotenv_values(dotenv_path or Path.cwd() / ".env").items() if v is not None}
+        environ = {**dotenv, **os.environ}
+    data_dir = environ.get("QABOT_DATA_DIR", "").strip()
+    return Settings(
+        data_dir=Path(data_dir).expanduser() if data_dir else Path(user_data_dir("qabot", appauthor=False)),
+        token=environ.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+        api_url=(environ.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL).rstrip("/"),
+        local_mode=_flag(environ.get("TELEGRAM_LOCAL_MODE")),
+        admin_ids=_admin_ids(environ.get("QABOT_ADMIN_IDS", "")),
+        webhook_url=environ.get("TELEGRAM_WEBHOOK_URL", "").strip() or None,
+        webhook_port=_int(environ, "TELEGRAM_WEBHOOK_PORT", 8443),
+        log_level=(environ.get("QABOT_LOG_LEVEL", "").strip() or "INFO").upper(),
+        rate_limit_per_minute=_int(environ, "QABOT_RATE_LIMIT_PER_MINUTE", 20),
+        max_upload_bytes=_int(environ, "QABOT_MAX_UPLOAD_MB", 20) * 1024 * 1024,
+    )

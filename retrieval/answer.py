@@ -1,0 +1,208 @@
+"""Pick the sentence(s) that answer a question from the best passages, or refuse.
+
+Every sentence of the top passages is scored by the idf of the question's morphemes it
+holds (its section heading and document title count half), plus a bonus for question
+phrases it repeats in order ("탈락한 팀" rather than "팀이 탈락"), plus the passage's
+retrieval score. When the chosen sentence introduces a list, or is followed by one that
+does, the list comes with it: lists are where enumerating answers live. The answer is
+refused when the best passage covers too little of the question's weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from corpus.blocks import LIST_INTRO, LIST_MARKER
+from corpus.store import StoredChunk
+from retrieval.analyzer import Token
+
+# Interrogatives ask for the answer; they are never evidence and never "missing".
+QUESTION_WORDS = frozenset(
+    {"어디", "무엇", "누구", "언제", "몇", "얼마", "어느", "어떻", "어떤", "왜", "뭐", "무슨", "어찌", "얼마나", "어때"}
+)
+SENTENCES_CONSIDERED_PASSAGES = 5
+CONTEXT_SHARE = 0.5
+PHRASE_SHARE = 0.5
+RETRIEVAL_SHARE = 0.3
+LIST_ANSWER_BONUS = 0.15
+SECOND_SENTENCE_RATIO = 0.9
+MIN_COVERAGE = 0.5
+MISSING_TERM_SHARE = 0.5  # a word found nowhere often names the kind of answer ("어떤 항목"), not its topic
+
+
+@dataclass(frozen=True)
+class Passage:
+    rank: int
+    row_id: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    heading: str
+    text: str
+    start: int
+    end: int
+    score: float
+    highlights: tuple[tuple[int, int], ...]  # spans of `text` that match the question
+    cited: bool  # the answer was taken from this passage
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answered: bool
+    text: str | None
+    passages: tuple[Passage, ...]
+    missing_terms: tuple[str, ...]
+
+    @property
+    def cited_passages(self) -> tuple[Passage, ...]:
+        return tuple(p for p in self.passages if p.cited)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage_index: int
+    start: int
+    end: int  # extended over the list the sentence introduces
+    score: float
+    has_list: bool
+
+
+def extract_answer(
+    question: str,
+    query_tokens: Sequence[Token],
+    hits: Sequence[tuple[float, StoredChunk]],
+    context_forms: Callable[[StoredChunk], Sequence[str]],
+    idf: Callable[[str], float],
+    missing_terms: Sequence[str],
+) -> Answer:
+    """Build the Answer from ranked (score, chunk) pairs, best first."""
+    forms = [t.form for t in query_tokens if t.form not in QUESTION_WORDS]
+    absent = set(missing_terms)
+    weights = {form: max(idf(form), 0.1) * (MISSING_TERM_SHARE if form in absent else 1.0) for form in forms}
+    total = sum(weights.values())
+    asks_for_entities = any(t.form in QUESTION_WORDS for t in query_tokens)
+    phrases = _phrase_pairs(query_tokens)
+    best_score = hits[0][0] if hits else 0.0
+
+    candidates: list[_Candidate] = []
+    coverage = 0.0
+    for index, (retrieval_score, chunk) in enumerate(hits[:SENTENCES_CONSIDERED_PASSAGES]):
+        context = set(context_forms(chunk))
+        if index == 0 and total:
+            present = set(chunk.tokens) | context
+            coverage = sum(w for form, w in weights.items() if form in present) / total
+        prior = RETRIEVAL_SHARE * (retrieval_score / best_score if best_score > 0 else 0.0)
+        for start, end in _answer_sentences(chunk):
+            sentence_forms = _forms_between(chunk, start, end)
+            held = set(sentence_forms)
+            score = sum(w for form, w in weights.items() if form in held)
+            score += CONTEXT_SHARE * sum(w for form, w in weights.items() if form in context and form not in held)
+            score += PHRASE_SHARE * sum(min(weights[a], weights[b]) for a, b in phrases if _in_order(sentence_forms, a, b))
+            extended_end = _list_end(chunk.text, start, end)
+            if asks_for_entities and extended_end > end:
+                score += LIST_ANSWER_BONUS * total
+            relative = (score / total if total else 0.0) + prior
+            candidates.append(_Candidate(index, start, extended_end, relative, extended_end > end))
+
+    answered = bool(candidates) and total > 0 and coverage >= MIN_COVERAGE
+    chosen = _choose(candidates) if answered else []
+    cited = {c.passage_index for c in chosen}
+    passages = tuple(
+        _passage(rank, score, chunk, set(forms), rank - 1 in cited) for rank, (score, chunk) in enumerate(hits, start=1)
+    )
+    text = "\n".join(_answer_text(hits[c.passage_index][1], c) for c in chosen) if chosen else None
+    return Answer(question, answered, text, passages, tuple(missing_terms))
+
+
+def _phrase_pairs(tokens: Sequence[Token]) -> list[tuple[str, str]]:
+    """Adjacent content morphemes of the question that sit in different words."""
+    pairs = []
+    for left, right in zip(tokens, tokens[1:]):
+        if left.end < right.start and left.form not in QUESTION_WORDS and right.form not in QUESTION_WORDS:
+            pairs.append((left.form, right.form))
+    return pairs
+
+
+def _in_order(forms: Sequence[str], first: str, second: str, window: int = 2) -> bool:
+    for i, form in enumerate(forms):
+        if form == first and second in forms[i + 1 : i + 1 + window]:
+            return True
+    return False
+
+
+def _forms_between(chunk: StoredChunk, start: int, end: int) -> list[str]:
+    return [form for form, at in zip(chunk.tokens, chunk.token_starts) if start <= at < end]
+
+
+def _answer_sentences(chunk: StoredChunk) -> list[tuple[int, int]]:
+    """Sentences that may answer: not the section heading line, not a bare list item."""
+    spans = []
+    for start, end in chunk.sentences.tolist():
+        line_start = chunk.text.rfind("\n", 0, start) + 1
+        line = chunk.text[line_start : chunk.text.find("\n", start) if "\n" in chunk.text[start:] else len(chunk.text)]
+        if chunk.heading and start == 0 and chunk.text[:end].strip() == chunk.heading.strip():
+            continue
+        if LIST_MARKER.match(line) or end <= start:
+            continue
+        spans.append((start, end))
+    return spans
+
+
+def _list_end(text: str, start: int, end: int) -> int:
+    """End of the list introduced by this sentence, or by the sentence right after it in the same line."""
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    rest_of_line = text[start:line_end]
+    if not LIST_INTRO.search(rest_of_line.rstrip()):
+        return end
+    position = line_end
+    list_end = end
+    while position < len(text):
+        next_end = text.find("\n", position + 1)
+        next_end = len(text) if next_end < 0 else next_end
+        line = text[position + 1 : next_end]
+        if not LIST_MARKER.match(line):
+            break
+        list_end = next_end
+        position = next_end
+    return list_end if list_end > end else end
+
+
+def _choose(candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    best = ranked[0]
+    chosen = [best]
+    for other in ranked[1:2]:
+        overlaps = other.passage_index == best.passage_index and other.start < best.end and best.start < other.end
+        if other.score >= SECOND_SENTENCE_RATIO * best.score and not overlaps and not best.has_list:
+            chosen.append(other)
+    return sorted(chosen, key=lambda c: (c.passage_index, c.start))
+
+
+def _answer_text(chunk: StoredChunk, candidate: _Candidate) -> str:
+    lines = [line.strip() for line in chunk.text[candidate.start : candidate.end].split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def _passage(rank: int, score: float, chunk: StoredChunk, query_forms: set[str], cited: bool) -> Passage:
+    highlights = tuple(
+        (int(at), int(at) + len(form))
+        for form, at in zip(chunk.tokens, chunk.token_starts)
+        if form in query_forms and chunk.text[int(at) : int(at) + len(form)].lower() == form
+    )
+    return Passage(
+        rank=rank,
+        row_id=chunk.row_id,
+        doc_id=chunk.doc_id,
+        chunk_id=chunk.chunk_id,
+        title=chunk.title,
+        heading=chunk.heading,
+        text=chunk.text,
+        start=chunk.start,
+        end=chunk.end,
+        score=round(score, 4),
+        highlights=highlights,
+        cited=cited,
+    )

@@ -1,0 +1,199 @@
+"""The question-answering engine over the store: ask, add, remove, with snapshot swaps.
+
+Questions read `self.snapshot` once and answer from it to the end. Corpus changes are
+serialised: the document is analysed first (the slow part, outside the lock), then
+written in one store transaction, and the next snapshot is built from the previous
+one plus the new rows and swapped in. The snapshot is saved beside the store in the
+background, tagged with the store's generation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.bundled import bundled_documents
+from corpus.document import Document, make_document
+from corpus.errors import DuplicateDocument, EmptyDocument, InvalidQuestion
+from corpus.loaders import LoadedText, LoadLimits, load_bytes, load_path, safe_filename
+from corpus.store import DocumentInfo, IndexRow, Store, StoredChunk
+from retrieval.analyzer import NOUN_TAGS, Analyzer
+from retrieval.answer import QUESTION_WORDS, Answer, extract_answer
+from retrieval.bm25 import BM25Params
+from retrieval.index import IndexEntry, IndexSnapshot
+from retrieval.preparation import prepare_chunks
+from retrieval.settings import DEFAULT_SETTINGS, RetrievalSettings
+from retrieval.terms import chunk_terms, index_terms
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+_TAGS = re.compile(r"<[^>\n]{0,200}>")
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+@dataclass(frozen=True)
+class AddedDocument:
+    info: DocumentInfo
+    seconds: float
+
+
+def clean_question(question: str) -> str:
+    """The text that is analysed: markup, control and invisible characters removed."""
+    text = unicodedata.normalize("NFC", question)
+    text = _CONTROL.sub(" ", _TAGS.sub(" ", text))
+    return " ".join(text.split())
+
+
+def to_index_entry(row: IndexRow, settings: RetrievalSettings) -> IndexEntry:
+    terms = chunk_terms(
+        settings.tokenizer, row.tokens, row.text, row.context_tokens, row.context_text, settings.context_weight
+    )
+    return IndexEntry(row.row_id, row.doc_id, terms)
+
+
+def bm25_params(settings: RetrievalSettings) -> BM25Params:
+    return BM25Params(settings.bm25, settings.k1, settings.b, settings.delta)
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        analyzer: Analyzer,
+        settings: RetrievalSettings = DEFAULT_SETTINGS,
+        index_path: Path | None = None,
+        limits: LoadLimits = LoadLimits(),
+    ) -> None:
+        self.store = store
+        self.analyzer = analyzer
+        self.settings = settings
+        self.limits = limits
+        self.index_path = index_path
+        self._change_lock = threading.Lock()
+        self._save_lock = threading.Lock()
+        self._saver: threading.Thread | None = None
+        self.snapshot = self._open_index()
+
+    def _index_tag(self) -> dict[str, object]:
+        return {"generation": self.store.generation, "settings": self.settings.index_fingerprint()}
+
+    def _open_index(self) -> IndexSnapshot:
+        params = bm25_params(self.settings)
+        if self.index_path is not None:
+            loaded = IndexSnapshot.load(self.index_path, self._index_tag(), params)
+            if loaded is not None:
+                return loaded
+        started = time.perf_counter()
+        snapshot = IndexSnapshot.build((to_index_entry(row, self.settings) for row in self.store.index_rows()), params)
+        log.info("index built from the store: %d chunks in %.2f s", len(snapshot), time.perf_counter() - started)
+        self._save(snapshot, self._index_tag())
+        return snapshot
+
+    def _save(self, snapshot: IndexSnapshot, tag: dict[str, object]) -> None:
+        if self.index_path is None:
+            return
+        with self._save_lock:
+            try:
+                snapshot.save(self.index_path, tag)
+            except OSError as error:
+                log.warning("could not save the index to %s: %s", self.index_path, error)
+
+    def _save_in_background(self, snapshot: IndexSnapshot) -> None:
+        tag = self._index_tag()
+        self._saver = threading.Thread(target=self._save, args=(snapshot, tag), name="index-save", daemon=True)
+        self._saver.start()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Wait for the last index save, then close the store."""
+        if self._saver is not None:
+            self._saver.join()
+        self.store.close()
+
+    def ask(self, question: str, top_k: int = 5) -> Answer:
+        """Answer from the current snapshot; raises InvalidQuestion for empty or overlong input."""
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InvalidQuestion(f"질문이 너무 깁니다({len(question):,}자). {MAX_QUESTION_CHARS:,}자 이내로 물어봐 주세요.")
+        text = clean_question(question)
+        if not text:
+            raise InvalidQuestion("질문을 입력해 주세요.")
+        snapshot = self.snapshot
+        tokens = self.analyzer.content_tokens(text)
+        hits = snapshot.search(index_terms(self.settings.tokenizer, [t.form for t in tokens], text), max(top_k, 5))
+        found = self.store.chunks(hit.row_id for hit in hits)
+        ranked: list[tuple[float, StoredChunk]] = [(h.score, found[h.row_id]) for h in hits if h.row_id in found]
+        answer = extract_answer(
+            question,
+            tokens,
+            ranked,
+            context_forms=lambda chunk: chunk.context_tokens,
+            idf=snapshot.term_idf,
+            missing_terms=self._missing_terms(snapshot, tokens),
+        )
+        return Answer(answer.question, answer.answered, answer.text, answer.passages[:top_k], answer.missing_terms)
+
+    def _missing_terms(self, snapshot: IndexSnapshot, tokens) -> list[str]:
+        """Nouns and names of the question that occur nowhere in the corpus."""
+        if "morphemes" not in self.settings.tokenizer:
+            return []
+        missing: list[str] = []
+        for token in tokens:
+            meaningful = token.tag in NOUN_TAGS and len(token.form) > 1
+            if meaningful and token.form not in QUESTION_WORDS and token.form not in missing:
+                if not snapshot.document_frequency(token.form):
+                    missing.append(token.form)
+        return missing
+
+    def add_document(self, document: Document, added_by: str) -> AddedDocument:
+        """Analyse, store and index one document; refuses duplicates before analysing."""
+        started = time.perf_counter()
+        duplicate = self.store.find_duplicate(document.sha256)
+        if duplicate:
+            raise DuplicateDocument(duplicate.id, duplicate.title)
+        chunks = prepare_chunks(document.text, document.title, self.analyzer, self.settings.chunking)
+        if not chunks:
+            raise EmptyDocument(document.source)
+        with self._change_lock:
+            info = self.store.add_document(document, chunks, added_by)
+            rows = [to_index_entry(row, self.settings) for row in self.store.index_rows(info.id)]
+            self.snapshot = self.snapshot.with_entries(rows)
+            self._save_in_background(self.snapshot)
+        return AddedDocument(info, time.perf_counter() - started)
+
+    def add_loaded(self, loaded: LoadedText, source: str, added_by: str, title: str | None = None) -> AddedDocument:
+        document = make_document(loaded.text, source, title=title, title_hint=loaded.title_hint)
+        return self.add_document(document, added_by)
+
+    def add_file(self, path: Path, added_by: str, title: str | None = None) -> AddedDocument:
+        return self.add_loaded(load_path(path, self.limits), path.name, added_by, title)
+
+    def add_bytes(self, data: bytes, filename: str, added_by: str, title: str | None = None) -> AddedDocument:
+        return self.add_loaded(load_bytes(data, filename, self.limits), safe_filename(filename), added_by, title)
+
+    def remove_document(self, doc_id: str) -> DocumentInfo:
+        with self._change_lock:
+            info = self.store.remove_document(doc_id)
+            self.snapshot = self.snapshot.without_document(info.id)
+            self._save_in_background(self.snapshot)
+        return info
+
+    def seed_if_new(self) -> list[DocumentInfo]:
+        """Fill a never-seeded store from the bundled corpus; later removals are respected."""
+        if self.store.seeded:
+            return []
+        added = []
+        for path in bundled_documents():
+            added.append(self.add_file(path, added_by="bundled").info)
+        self.store.mark_seeded()
+        return added
