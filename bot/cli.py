@@ -20,6 +20,7 @@ from corpus.errors import QabotError
 
 from bot.app import open_engine
 from bot.console import answer_to_json, print_answer, print_documents
+from bot.eval_command import add_arguments as add_eval_arguments
 from bot.settings import Settings, load_settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file", type=Path, metavar="FILE", help="평가 파일 (.jsonl 또는 SQuAD 형식 .json)")
     evaluate.add_argument("--json", action="store_true", help="JSON으로 출력합니다")
     evaluate.add_argument("--top", type=int, default=10, metavar="K", help="질문마다 가져올 구절 수 (기본 10)")
+    add_eval_arguments(evaluate)
 
     commands.add_parser("serve", help="텔레그램 봇을 실행합니다", description="TELEGRAM_BOT_TOKEN이 필요합니다.")
 
@@ -179,7 +181,7 @@ def dispatch(settings: Settings, args: argparse.Namespace, console: Console, err
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console, errors = Console(), Console(stderr=True)
+    console, errors = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
     try:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

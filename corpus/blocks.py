@@ -43,6 +43,7 @@ LIST_INTRO = re.compile(
 )
 SENTENCE_FINAL = re.compile(r"[.。!?！？…:;,)\]\"'”’]$|(?:다|요|죠|음|임|함)$")
 HEADING_MAX_CHARS = 60
+WRAPPED_MIN_CHARS = 20
 
 
 def parse_blocks(text: str) -> list[Block]:
@@ -109,7 +110,7 @@ def _merge_and_classify(raw: list[Block], text: str) -> list[Block]:
 
 def _is_wrapped(line: str) -> bool:
     """A line cut mid-sentence (PDF or hard-wrapped text) continues on the next line."""
-    return len(line) > HEADING_MAX_CHARS and not SENTENCE_FINAL.search(line)
+    return len(line) >= WRAPPED_MIN_CHARS and not SENTENCE_FINAL.search(line)
 
 
 def _looks_like_heading(raw: list[Block], index: int) -> bool:

@@ -1,0 +1,34 @@
+"""Shared fixtures: one real Kiwi per test session, engines over real SQLite files in tmp dirs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from corpus.store import Store
+from retrieval.analyzer import Analyzer, shared_analyzer
+from retrieval.engine import Engine
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> Analyzer:
+    shared = shared_analyzer()
+    shared.warm_up()
+    return shared
+
+
+@pytest.fixture
+def empty_engine(tmp_path: Path, analyzer: Analyzer) -> Iterator[Engine]:
+    engine = Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=tmp_path / "index" / "bm25.npz")
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def bundled_engine(empty_engine: Engine) -> Engine:
+    empty_engine.seed_if_new()
+    return empty_engine

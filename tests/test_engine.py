@@ -1,0 +1,100 @@
+"""The engine end to end on real Kiwi and SQLite: answers with lists, refusals, tiny corpora."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from corpus.document import make_document
+from corpus.errors import DuplicateDocument, InvalidQuestion
+
+from tests.conftest import DATA
+
+SEED = [json.loads(line) for line in (DATA / "seed_qa.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("case", SEED, ids=[case["id"] for case in SEED])
+def test_seed_questions_on_the_bundled_corpus(bundled_engine, case):
+    answer = bundled_engine.ask(case["question"])
+    if case.get("answerable", True):
+        assert answer.answered
+        for expected in case["answers"]:
+            assert expected in answer.text
+        assert any(case["evidence"] in p.text for p in answer.passages[:3])
+        assert answer.cited_passages
+    else:
+        assert not answer.answered and answer.text is None
+
+
+def test_answer_is_the_sentence_and_its_list_not_the_passage(empty_engine):
+    text = (
+        "# 동아리 소식\n\n## 새 임원\n올해 동아리는 새 임원을 뽑았습니다. 선거에는 모두 열두 명이 나왔습니다.\n"
+        "새로 뽑힌 임원은 다음과 같습니다.\n- 회장 김하늘\n- 총무 박바다\n\n"
+        "임원의 임기는 일 년이며 연임할 수 있습니다. 다음 선거는 내년 봄에 열립니다.\n"
+    )
+    empty_engine.add_document(make_document(text, "club.md"), "test")
+    answer = empty_engine.ask("새로 뽑힌 임원은 누구야?")
+    assert answer.answered
+    assert answer.text.startswith("새로 뽑힌 임원은 다음과 같습니다.")
+    assert "김하늘" in answer.text and "박바다" in answer.text
+    assert "임기" not in answer.text
+    cited = answer.cited_passages[0]
+    assert cited.title == "동아리 소식" and cited.heading == "새 임원"
+    assert any(cited.text[s:e] == "임원" for s, e in cited.highlights)
+
+
+def test_refusal_names_the_words_found_nowhere(empty_engine):
+    empty_engine.add_document(make_document("고양이는 하루에 열여섯 시간을 잡니다.", "cat.txt"), "test")
+    answer = empty_engine.ask("비트코인 시세는 얼마야?")
+    assert not answer.answered
+    assert set(answer.missing_terms) == {"비트코인", "시세"}
+
+
+def test_one_chunk_corpus_answers_with_a_positive_score(empty_engine):
+    empty_engine.add_document(make_document("고양이는 하루에 열여섯 시간을 잡니다.", "cat.txt"), "test")
+    answer = empty_engine.ask("고양이는 하루에 몇 시간 자?")
+    assert answer.answered and "열여섯" in answer.text
+    assert answer.passages[0].score > 0
+
+
+def test_two_chunk_corpus_ranks_the_chunk_with_the_word_first(empty_engine):
+    empty_engine.add_document(make_document("고양이는 하루에 열여섯 시간을 잡니다.", "cat.txt"), "test")
+    empty_engine.add_document(make_document("강아지는 산책을 매우 좋아합니다.", "dog.txt"), "test")
+    answer = empty_engine.ask("강아지가 좋아하는 것은?")
+    assert answer.passages[0].text.startswith("강아지는")
+    assert answer.passages[0].score > 0
+
+
+def test_empty_store_refuses_every_question(empty_engine):
+    answer = empty_engine.ask("아무거나 알려줘")
+    assert not answer.answered and answer.passages == ()
+
+
+def test_overlong_and_empty_questions_are_refused_with_korean_messages(bundled_engine):
+    with pytest.raises(InvalidQuestion, match="너무 깁니다"):
+        bundled_engine.ask("가" * 5000)
+    with pytest.raises(InvalidQuestion, match="질문을 입력"):
+        bundled_engine.ask("  <b></b>\u200b ")
+
+
+def test_html_in_a_question_is_read_as_text(bundled_engine):
+    answer = bundled_engine.ask("<b>1차 평가</b>에서 <i>탈락한</i> 팀은?")
+    assert answer.answered and "네이버클라우드" in answer.text
+    assert "b" not in answer.missing_terms
+
+
+def test_removed_document_is_no_longer_cited_and_duplicates_are_refused(empty_engine):
+    added = empty_engine.add_document(make_document("고양이는 하루에 열여섯 시간을 잡니다.", "cat.txt"), "test")
+    with pytest.raises(DuplicateDocument):
+        empty_engine.add_document(make_document("고양이는  하루에 열여섯 시간을 잡니다.\n", "copy.txt"), "test")
+    empty_engine.remove_document(added.info.id)
+    assert not empty_engine.ask("고양이는 몇 시간 자?").answered
+    assert len(empty_engine.snapshot) == 0
+
+
+def test_seeding_happens_once_and_removals_are_respected(bundled_engine):
+    [doc] = bundled_engine.store.documents()
+    bundled_engine.remove_document(doc.id)
+    assert bundled_engine.seed_if_new() == []
+    assert bundled_engine.store.documents() == []
