@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # roots, foreign words, numbers, Hanja and adverbs; particles and endings carry no topic.
 CONTENT_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG"})
 NOUN_TAGS = frozenset({"NNG", "NNP", "SL", "SH", "XR"})
+BATCH_TEXTS = 16  # texts per Kiwi call while holding the lock
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,18 @@ class Analyzer:
         return self.analyse_many([text])[0]
 
     def analyse_many(self, texts: Sequence[str]) -> list[Analysis]:
-        """Analyse many texts in one Kiwi batch (it uses all its workers)."""
-        if not texts:
-            return []
-        with self._lock:
-            results = self._kiwi.split_into_sents(list(texts), return_tokens=True)
-            return [_to_analysis(sentences) for sentences in results]
+        """Analyse many texts in Kiwi batches (it uses all its workers).
+
+        The lock is taken per batch of BATCH_TEXTS, so a question analysed while a long
+        document is being indexed waits for one batch, not for the whole document.
+        """
+        analyses: list[Analysis] = []
+        for first in range(0, len(texts), BATCH_TEXTS):
+            batch = list(texts[first : first + BATCH_TEXTS])
+            with self._lock:
+                results = self._kiwi.split_into_sents(batch, return_tokens=True)
+                analyses.extend(_to_analysis(sentences) for sentences in results)
+        return analyses
 
     def content_tokens(self, text: str) -> list[Token]:
         return list(self.analyse(text).tokens)
@@ -92,22 +99,27 @@ def _to_analysis(sentences: Iterable) -> Analysis:
     return Analysis(tuple(tokens), tuple(spans))
 
 
+def create_analyzer(user_dictionary: Path | None = None, num_workers: int = 0) -> Analyzer:
+    """A new Kiwi with the user dictionary, when the file exists.
+
+    The dictionary is Kiwi's tab-separated format (word, tag, score), for names it
+    splits badly; it applies to documents and questions alike.
+    """
+    kiwi = Kiwi(num_workers=num_workers or None)
+    if user_dictionary is not None and user_dictionary.is_file():
+        added = kiwi.load_user_dictionary(str(user_dictionary))
+        log.info("user dictionary %s: %d words", user_dictionary, added)
+    return Analyzer(kiwi)
+
+
 _shared: Analyzer | None = None
 _shared_lock = threading.Lock()
 
 
 def shared_analyzer(user_dictionary: Path | None = None, num_workers: int = 0) -> Analyzer:
-    """The process-wide analyzer; the first caller's user dictionary is the one loaded.
-
-    A user dictionary is Kiwi's tab-separated format (word, tag, score) for names it
-    splits badly; it applies to documents and questions alike.
-    """
+    """The process-wide analyzer; the first caller's user dictionary is the one loaded."""
     global _shared
     with _shared_lock:
         if _shared is None:
-            kiwi = Kiwi(num_workers=num_workers or None)
-            if user_dictionary is not None and user_dictionary.is_file():
-                added = kiwi.load_user_dictionary(str(user_dictionary))
-                log.info("user dictionary %s: %d words", user_dictionary, added)
-            _shared = Analyzer(kiwi)
+            _shared = create_analyzer(user_dictionary, num_workers)
         return _shared
