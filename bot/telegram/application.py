@@ -1,0 +1,91 @@
+"""The python-telegram-bot Application: endpoints, defaults, handlers, startup commands.
+
+Updates are processed in order (PTB's default): answers are short CPU work run in a
+thread, and in a quick test concurrent updates lowered throughput. The slow handlers
+(uploads, /add, /remove) are registered with block=False instead, so they run beside the
+stream of questions rather than in front of it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.settings import Settings
+from bot.telegram import admin, buttons, commands, inline, questions
+from bot.telegram.errors import on_error
+from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.services import KEY, Services
+from retrieval.engine import Engine
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+COMMANDS = [
+    BotCommand("ask", "문서에 질문하기: /ask 질문"),
+    BotCommand("help", "사용법과 아는 문서, 예시 질문"),
+    BotCommand("docs", "문서 목록"),
+    BotCommand("start", "시작하기"),
+]
+
+
+async def _on_startup(application: Application) -> None:
+    await application.bot.set_my_commands(COMMANDS)
+    log.info("bot @%s ready", application.bot.username)
+
+
+def build_application(settings: Settings, engine: Engine) -> Application:
+    """The Application for these settings, talking to settings.api_url, answering from `engine`."""
+    builder = (
+        Application.builder()
+        .token(settings.token)
+        .base_url(f"{settings.api_url}/bot")
+        .base_file_url(f"{settings.api_url}/file/bot")
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_sending_without_reply=True,
+            )
+        )
+        .read_timeout(15)
+        .write_timeout(30)
+        .post_init(_on_startup)
+    )
+    if settings.local_mode:
+        builder = builder.local_mode(True)
+    application = builder.build()
+    application.bot_data[KEY] = Services(settings, engine, RateLimiter(settings.rate_limit_per_minute))
+
+    message = filters.UpdateType.MESSAGE
+    text = message & filters.TEXT & ~filters.COMMAND
+    application.add_handlers(
+        [
+            CommandHandler(["start", "help"], commands.on_help),
+            CommandHandler("ask", questions.on_ask),
+            CommandHandler("docs", commands.on_docs),
+            CommandHandler("stats", commands.on_stats),
+            CommandHandler("add", admin.on_add, block=False),
+            CommandHandler("remove", admin.on_remove, block=False),
+            MessageHandler(message & filters.Document.ALL, admin.on_document, block=False),
+            MessageHandler(text & filters.ChatType.PRIVATE, questions.on_private_text),
+            MessageHandler(text & filters.ChatType.GROUPS, questions.on_group_text),
+            MessageHandler(message & filters.COMMAND & filters.ChatType.PRIVATE, questions.on_unknown_command),
+            MessageHandler(message & filters.ChatType.PRIVATE, questions.on_other_private),
+            CallbackQueryHandler(buttons.on_button),
+            InlineQueryHandler(inline.on_inline_query),
+        ]
+    )
+    application.add_error_handler(on_error)
+    return application

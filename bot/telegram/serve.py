@@ -1,0 +1,80 @@
+"""`qabot serve` / `python -m bot`: run the Telegram bot until SIGINT or SIGTERM.
+
+Long polling by default; webhook mode when TELEGRAM_WEBHOOK_URL is set (PTB listens on
+TELEGRAM_WEBHOOK_PORT at the URL's path, behind an HTTPS proxy). Without a token it
+explains how to get one and exits 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import signal
+import sys
+from urllib.parse import urlparse
+
+from telegram.error import InvalidToken, TelegramError
+
+from bot.app import open_engine
+from bot.settings import Settings
+from bot.telegram.application import ALLOWED_UPDATES, build_application
+from bot.telegram.logging_filter import install_token_redaction
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+NO_TOKEN = """\
+TELEGRAM_BOT_TOKEN이 설정되지 않아 텔레그램 봇을 시작할 수 없습니다.
+
+봇 토큰 받는 법:
+  1. 텔레그램에서 @BotFather 와 대화를 시작하고 /newbot 을 보냅니다.
+  2. 봇의 이름과 사용자 이름(끝이 bot 인 이름, 예: my_docs_qa_bot)을 정합니다.
+  3. BotFather가 알려 준 토큰(123456789:AA... 모양)을 환경 변수나 .env 파일에 넣습니다:
+       export TELEGRAM_BOT_TOKEN='123456789:AA...'
+  4. (선택) 인라인 모드를 쓰려면 BotFather에서 /setinline 을 켭니다.
+  5. 문서를 추가할 관리자의 텔레그램 사용자 ID를 QABOT_ADMIN_IDS 에 적습니다(쉼표로 구분).
+그다음 다시 `qabot serve` 를 실행하세요.
+
+토큰 없이 터미널에서 바로 물어보려면 `qabot chat` 을 쓰세요.
+"""
+
+
+def webhook_secret(token: str) -> str:
+    """A stable secret for Telegram's X-Telegram-Bot-Api-Secret-Token header, derived from the token."""
+    return hashlib.sha256(f"qabot-webhook:{token}".encode()).hexdigest()[:32]
+
+
+def run_serve(settings: Settings) -> int:
+    if not settings.token:
+        print(NO_TOKEN, file=sys.stderr, end="")
+        return EXIT_USAGE
+    install_token_redaction(settings.token, settings.log_level)
+    engine = open_engine(settings)
+    try:
+        application = build_application(settings, engine)
+        if settings.webhook_url:
+            log.info("webhook mode: listening on port %d", settings.webhook_port)
+            application.run_webhook(
+                listen="0.0.0.0",
+                port=settings.webhook_port,
+                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=webhook_secret(settings.token),
+                allowed_updates=ALLOWED_UPDATES,
+                stop_signals=STOP_SIGNALS,
+            )
+        else:
+            log.info("long polling %s", settings.api_url)
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=STOP_SIGNALS)
+    except InvalidToken:
+        log.error("the Bot API server refused the token; check TELEGRAM_BOT_TOKEN")
+        return EXIT_ERROR
+    except TelegramError as error:
+        log.error("cannot reach the Bot API server at %s: %s", settings.api_url, error)
+        return EXIT_ERROR
+    finally:
+        engine.close()
+    log.info("stopped")
+    return EXIT_OK

@@ -1,0 +1,93 @@
+"""The real bot (`python -m bot`) as a subprocess against the fake Bot API server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.botapi import BotApiServer
+
+REPO = Path(__file__).resolve().parents[2]
+TOKEN = "123456789:AAH-qabotTESTsecret_Zx9"
+BOT_USERNAME = "qabot_test_bot"
+ADMIN_ID = 1001
+START_TIMEOUT = 90
+
+
+class BotProcess:
+    """Starts, stops and restarts `python -m bot` with a given data dir; keeps its stderr."""
+
+    def __init__(self, server: BotApiServer, data_dir: Path, log_dir: Path, **extra_env: str) -> None:
+        self.server = server
+        self.data_dir = data_dir
+        self.log_dir = log_dir
+        self.extra_env = extra_env
+        self.process: subprocess.Popen | None = None
+        self.logs: list[Path] = []
+        self.starts = 0
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "QABOT_"))}
+        env.update(
+            TELEGRAM_API_URL=self.server.url,
+            TELEGRAM_BOT_TOKEN=self.server.token,
+            QABOT_DATA_DIR=str(self.data_dir),
+            QABOT_ADMIN_IDS=str(ADMIN_ID),
+            QABOT_LOG_LEVEL="DEBUG",
+            PYTHONPATH=str(REPO),
+            **self.extra_env,
+        )
+        return env
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        self.starts += 1
+        log = self.log_dir / f"bot-{self.starts}.log"
+        self.logs.append(log)
+        mark = self.server.mark()
+        with open(log, "wb") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot"],
+                cwd=self.log_dir,
+                env=self.env(),
+                stdout=stderr,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the bot exited with {self.process.returncode}:\n{self.output()[-3000:]}")
+            # deleteWebhook comes right before polling starts; updates sent from now on wait
+            # in the server's queue for the first getUpdates (whose answer is recorded only
+            # when it returns, up to its 10 s timeout later).
+            if any(c.method.lower() == "deletewebhook" for c in self.server.calls(since=mark)):
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"the bot did not start polling:\n{self.output()[-3000:]}")
+
+    def ensure_running(self) -> None:
+        if not self.running:
+            self.start()
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> tuple[int, float]:
+        """Send `sig`, wait; returns (exit status, seconds it took)."""
+        assert self.process is not None
+        started = time.monotonic()
+        self.process.send_signal(sig)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        return code, time.monotonic() - started
+
+    def output(self) -> str:
+        return "\n".join(p.read_text("utf-8", "replace") for p in self.logs if p.exists())
