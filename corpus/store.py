@@ -59,6 +59,13 @@ CREATE TABLE IF NOT EXISTS questions (
     answer TEXT,
     evidence TEXT
 );
+CREATE TABLE IF NOT EXISTS additions_in_progress (
+    id INTEGER PRIMARY KEY,
+    label TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    notify TEXT NOT NULL,
+    started_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS feedback (
     question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
     user_id TEXT NOT NULL,
@@ -116,6 +123,16 @@ class IndexRow:
     context_tokens: list[str]
     text: str
     context_text: str  # document title and section heading
+
+
+@dataclass(frozen=True)
+class InterruptedAddition:
+    """An addition that was started and never finished: the process died during it."""
+
+    id: int
+    label: str
+    requested_by: str
+    notify: str  # front end's note on whom to tell, e.g. a chat and message id as JSON
 
 
 @dataclass(frozen=True)
@@ -328,6 +345,26 @@ class Store:
         if row is None:
             raise DocumentNotFound(doc_id)
         return row[0]
+
+    def begin_addition(self, label: str, requested_by: str, notify: str) -> int:
+        """Note that an addition is under way, so a crash during it can be reported after a restart."""
+        with self._write_lock:
+            cursor = self._connection().execute(
+                "INSERT INTO additions_in_progress(label, requested_by, notify, started_at) VALUES (?, ?, ?, ?)",
+                (label, requested_by, notify, _now()),
+            )
+        return int(cursor.lastrowid)
+
+    def end_addition(self, addition_id: int) -> None:
+        with self._write_lock:
+            self._connection().execute("DELETE FROM additions_in_progress WHERE id = ?", (addition_id,))
+
+    def interrupted_additions(self) -> list[InterruptedAddition]:
+        """Additions begun before this process started and never ended; call once at start-up."""
+        rows = self._connection().execute(
+            "SELECT id, label, requested_by, notify FROM additions_in_progress ORDER BY id"
+        ).fetchall()
+        return [InterruptedAddition(*row) for row in rows]
 
     def log_question(self, asked_by: str, question: str, answered: bool, answer: str | None, evidence: str | None) -> int:
         with self._write_lock:

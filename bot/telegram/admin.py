@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 from bot.telegram.access import NOT_ADMIN, is_admin
 from bot.telegram.chat_action import chat_action
 from bot.telegram.htmltext import escape, shorten
+from bot.telegram.interrupted import remembered_upload
 from bot.telegram.questions import command_text
 from bot.telegram.services import services
 from corpus.errors import QabotError, TooLarge
@@ -86,7 +87,7 @@ async def _add_document(
         error = TooLarge(name, f"{_megabytes(document.file_size)}; 최대 {_megabytes(limit)}까지 받을 수 있습니다")
         await message.reply_text(_refused_text(name, error))
         return
-    async with chat_action(context.bot, message.chat_id):
+    async with chat_action(context.bot, message.chat_id), remembered_upload(svc.engine.store, message, name):
         try:
             telegram_file = await context.bot.get_file(document.file_id, read_timeout=DOWNLOAD_TIMEOUT)
             data = bytes(await telegram_file.download_as_bytearray(read_timeout=DOWNLOAD_TIMEOUT))

@@ -25,6 +25,7 @@ from telegram.ext import (
 from bot.settings import Settings
 from bot.telegram import admin, buttons, commands, inline, questions
 from bot.telegram.errors import on_error
+from bot.telegram.interrupted import report_interrupted_uploads
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.services import KEY, Services
 from retrieval.engine import Engine
@@ -42,6 +43,7 @@ COMMANDS = [
 
 async def _on_startup(application: Application) -> None:
     await application.bot.set_my_commands(COMMANDS)
+    await report_interrupted_uploads(application, application.bot_data[KEY].engine.store)
     log.info("bot @%s ready", application.bot.username)
 
 
