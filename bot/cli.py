@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--chunks", type=int, nargs="+", metavar="N", help="측정할 청크 수들")
     bench.add_argument("--queries", type=int, default=200, metavar="Q", help="질문 수 (기본 200)")
     bench.add_argument("--seed", type=int, default=13, metavar="S", help="난수 시드")
+    bench.add_argument(
+        "--analysed", type=int, metavar="M", help="형태소 분석할 최대 청크 수, 넘는 청크는 분석 결과를 복제 (기본 100000)"
+    )
     bench.add_argument("--json", action="store_true", help="규모마다 객체 하나씩, JSON 목록으로 출력합니다")
 
     feedback = commands.add_parser("feedback", help="사용자 피드백을 평가 파일로 내보냅니다")

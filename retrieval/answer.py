@@ -3,32 +3,48 @@
 Every sentence of the top passages is scored by the idf of the question's morphemes it
 holds (its section heading and document title count half), plus a bonus for question
 phrases it repeats in order ("탈락한 팀" rather than "팀이 탈락"), plus the passage's
-retrieval score. When the chosen sentence introduces a list, or is followed by one that
-does, the list comes with it: lists are where enumerating answers live. The answer is
-refused when the best passage covers too little of the question's weight.
+retrieval score; a question asking "몇/얼마/언제" favours sentences that bring a number
+the question does not hold. The answer is the best sentence and, when nearly as good,
+its neighbour (questions are often written about one sentence while the answer sits in
+the next), else a close runner-up: one or two sentences, never the passage. When the
+chosen sentence introduces a list, or is followed by one that does, the list comes with
+it: lists are where enumerating answers live. The answer is refused when the best
+passage covers too little of the question's weight; interrogatives and request verbs
+("알려줘") are never evidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from corpus.blocks import LIST_INTRO, LIST_MARKER
 from corpus.store import StoredChunk
 from retrieval.analyzer import Token
+from retrieval.terms import bigram_terms
 
 # Interrogatives ask for the answer; they are never evidence and never "missing".
 QUESTION_WORDS = frozenset(
     {"어디", "무엇", "누구", "언제", "몇", "얼마", "어느", "어떻", "어떤", "왜", "뭐", "무슨", "어찌", "얼마나", "어때"}
 )
+# Verbs that ask for an answer ("알려줘", "말해 줘"): like interrogatives, never evidence.
+REQUEST_WORDS = frozenset({"알리", "말하", "가르치"})
+NOT_EVIDENCE = QUESTION_WORDS | REQUEST_WORDS
 SENTENCES_CONSIDERED_PASSAGES = 5
 CONTEXT_SHARE = 0.5
 PHRASE_SHARE = 0.5
 RETRIEVAL_SHARE = 0.3
 LIST_ANSWER_BONUS = 0.15
 SECOND_SENTENCE_RATIO = 0.9
-MIN_COVERAGE = 0.5
-MISSING_TERM_SHARE = 0.5  # a word found nowhere often names the kind of answer ("어떤 항목"), not its topic
+ADJACENT_SENTENCE_RATIO = 0.7
+MIN_COVERAGE = 0.4  # calibrated on KorQuAD: ~1.3% of answerable questions refused, ~95% of questions about absent articles
+NUMBER_ANSWER_BONUS = 0.2
+# Interrogatives whose answer is a number or a date: a sentence without a new number cannot answer them.
+NUMBER_QUESTION_WORDS = frozenset({"몇", "얼마", "얼마나", "언제"})
+# Weight of question words the corpus never holds (see _absent_share).
+MISSING_TERM_SHARE = 0.5  # a noun or name: often the topic, sometimes the kind of answer ("어떤 항목")
+UNSEEN_WORD_SHARE = 0.25  # a verb, adverb or one-letter noun: usually the asker's own wording
 
 
 @dataclass(frozen=True)
@@ -76,13 +92,17 @@ def extract_answer(
     context_forms: Callable[[StoredChunk], Sequence[str]],
     idf: Callable[[str], float],
     missing_terms: Sequence[str],
+    min_coverage: float = MIN_COVERAGE,
+    unseen: Collection[str] = (),
 ) -> Answer:
     """Build the Answer from ranked (score, chunk) pairs, best first."""
-    forms = [t.form for t in query_tokens if t.form not in QUESTION_WORDS]
+    forms = [t.form for t in query_tokens if t.form not in NOT_EVIDENCE]
     absent = set(missing_terms)
-    weights = {form: max(idf(form), 0.1) * (MISSING_TERM_SHARE if form in absent else 1.0) for form in forms}
+    weights = {form: max(idf(form), 0.1) * _absent_share(form, absent, unseen) for form in forms}
     total = sum(weights.values())
     asks_for_entities = any(t.form in QUESTION_WORDS for t in query_tokens)
+    asks_for_number = any(t.form in NUMBER_QUESTION_WORDS for t in query_tokens)
+    question_forms = {t.form for t in query_tokens}
     phrases = _phrase_pairs(query_tokens)
     best_score = hits[0][0] if hits else 0.0
 
@@ -91,8 +111,7 @@ def extract_answer(
     for index, (retrieval_score, chunk) in enumerate(hits[:SENTENCES_CONSIDERED_PASSAGES]):
         context = set(context_forms(chunk))
         if index == 0 and total:
-            present = set(chunk.tokens) | context
-            coverage = sum(w for form, w in weights.items() if form in present) / total
+            coverage = _coverage(question, chunk, context, weights, idf)
         prior = RETRIEVAL_SHARE * (retrieval_score / best_score if best_score > 0 else 0.0)
         for start, end in _answer_sentences(chunk):
             sentence_forms = _forms_between(chunk, start, end)
@@ -100,13 +119,15 @@ def extract_answer(
             score = sum(w for form, w in weights.items() if form in held)
             score += CONTEXT_SHARE * sum(w for form, w in weights.items() if form in context and form not in held)
             score += PHRASE_SHARE * sum(min(weights[a], weights[b]) for a, b in phrases if _in_order(sentence_forms, a, b))
+            if asks_for_number and any(_is_number(f) and f not in question_forms for f in sentence_forms):
+                score += NUMBER_ANSWER_BONUS * total
             extended_end = _list_end(chunk.text, start, end)
             if asks_for_entities and extended_end > end:
                 score += LIST_ANSWER_BONUS * total
             relative = (score / total if total else 0.0) + prior
             candidates.append(_Candidate(index, start, extended_end, relative, extended_end > end))
 
-    answered = bool(candidates) and total > 0 and coverage >= MIN_COVERAGE
+    answered = bool(candidates) and total > 0 and coverage >= min_coverage
     chosen = _choose(candidates) if answered else []
     cited = {c.passage_index for c in chosen}
     passages = tuple(
@@ -116,11 +137,47 @@ def extract_answer(
     return Answer(question, answered, text, passages, tuple(missing_terms))
 
 
+def _absent_share(form: str, missing: Collection[str], unseen: Collection[str]) -> float:
+    """Weight share of a question word: a missing name or noun still counts (half), other unseen words barely.
+
+    A noun the corpus never mentions is usually what the question is about ("날씨",
+    "비트코인"); an unseen verb, adverb or one-letter noun is usually the asker's wording
+    for something the corpus says otherwise ("떨어진" for "탈락한", "곳" for "팀").
+    """
+    if form in missing:
+        return MISSING_TERM_SHARE
+    return UNSEEN_WORD_SHARE if form in unseen else 1.0
+
+
+def _coverage(
+    question: str, chunk: StoredChunk, context: set[str], weights: dict[str, float], idf: Callable[[str], float]
+) -> float:
+    """How much of the question the passage holds: the mean of its morphemes' and its bigrams' idf shares.
+
+    Morphemes alone miss names Kiwi splits differently in question and passage; bigrams
+    alone match fragments. Their mean separates answerable questions from questions about
+    absent articles better than either (KorQuAD, at 1.5% of answerable questions refused:
+    95% of the others refused, against 83% with morphemes alone).
+    """
+    present = set(chunk.tokens) | context
+    morphemes = sum(w for form, w in weights.items() if form in present) / sum(weights.values())
+    grams = {gram: max(idf(gram), 0.0) for gram in bigram_terms(question) if len(gram) == 3}
+    total = sum(grams.values())
+    if not total:
+        return morphemes
+    text = f"{chunk.title}\n{chunk.heading}\n{chunk.text}".lower()
+    return (morphemes + sum(w for gram, w in grams.items() if gram[1:] in text) / total) / 2
+
+
+def _is_number(form: str) -> bool:
+    return any(ch.isdigit() for ch in form)
+
+
 def _phrase_pairs(tokens: Sequence[Token]) -> list[tuple[str, str]]:
     """Adjacent content morphemes of the question that sit in different words."""
     pairs = []
-    for left, right in zip(tokens, tokens[1:]):
-        if left.end < right.start and left.form not in QUESTION_WORDS and right.form not in QUESTION_WORDS:
+    for left, right in pairwise(tokens):
+        if left.end < right.start and left.form not in NOT_EVIDENCE and right.form not in NOT_EVIDENCE:
             pairs.append((left.form, right.form))
     return pairs
 
@@ -167,18 +224,30 @@ def _list_end(text: str, start: int, end: int) -> int:
             break
         list_end = next_end
         position = next_end
-    return list_end if list_end > end else end
+    return max(end, list_end)
 
 
 def _choose(candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """The best sentence, and a second one: its neighbour when nearly as good, else a close runner-up."""
     ranked = sorted(candidates, key=lambda c: -c.score)
     best = ranked[0]
     chosen = [best]
-    for other in ranked[1:2]:
-        overlaps = other.passage_index == best.passage_index and other.start < best.end and best.start < other.end
-        if other.score >= SECOND_SENTENCE_RATIO * best.score and not overlaps and not best.has_list:
-            chosen.append(other)
+    if not best.has_list:
+        same = sorted((c for c in candidates if c.passage_index == best.passage_index), key=lambda c: c.start)
+        at = same.index(best)
+        neighbours = [c for c in same[max(at - 1, 0) : at + 2] if c is not best and not _overlaps(c, best)]
+        neighbour = max(neighbours, key=lambda c: c.score, default=None)
+        if neighbour is not None and neighbour.score >= ADJACENT_SENTENCE_RATIO * best.score:
+            chosen.append(neighbour)
+        else:
+            for other in ranked[1:2]:
+                if other.score >= SECOND_SENTENCE_RATIO * best.score and not _overlaps(other, best):
+                    chosen.append(other)
     return sorted(chosen, key=lambda c: (c.passage_index, c.start))
+
+
+def _overlaps(one: _Candidate, other: _Candidate) -> bool:
+    return one.passage_index == other.passage_index and one.start < other.end and other.start < one.end
 
 
 def _answer_text(chunk: StoredChunk, candidate: _Candidate) -> str:

@@ -1,0 +1,136 @@
+"""A temporary corpus held in memory: chunked and analysed like the store's, never written anywhere.
+
+`qabot eval` turns a SQuAD file's contexts into one of these (duplicates included: the
+store would refuse them, and every context keeps its own position as its id), and
+`--compare` re-chunks the store's documents into one per named setting. The chunks go
+through the same `prepare_chunks` and `chunk_terms` as documents added to the store,
+and Kiwi analyses each distinct text once, shared by every setting compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from corpus.blocks import parse_blocks
+from corpus.store import StoredChunk, chunk_key
+from retrieval.analyzer import Analysis, Analyzer, Token
+from retrieval.answer import Answer
+from retrieval.bm25 import BM25Params
+from retrieval.index import IndexEntry, IndexSnapshot
+from retrieval.preparation import prepare_chunks
+from retrieval.qa import answer_question
+from retrieval.settings import RetrievalSettings
+from retrieval.terms import chunk_terms
+
+Progress = Callable[[int, int], None]  # (done, total)
+ANALYSIS_BATCH = 64
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """One document of a temporary corpus; `doc_id` is what its passages report."""
+
+    doc_id: str
+    title: str
+    text: str
+
+
+class AnalysisCache:
+    """Kiwi analyses by text, filled in batches: what `prepare_chunks` sees as the analyzer."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self._done: dict[str, Analysis] = {}
+
+    def prefetch(self, texts: Iterable[str], progress: Progress | None = None) -> None:
+        """Analyse every text not seen yet, in batches, reporting progress after each."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self._done))
+        for start in range(0, len(todo), ANALYSIS_BATCH):
+            batch = todo[start : start + ANALYSIS_BATCH]
+            self._done.update(zip(batch, self.analyzer.analyse_many(batch)))
+            if progress is not None:
+                progress(min(start + ANALYSIS_BATCH, len(todo)), len(todo))
+        if progress is not None and not todo:
+            progress(0, 0)
+
+    def analyse_many(self, texts: Sequence[str]) -> list[Analysis]:
+        self.prefetch(texts)
+        return [self._done[text] for text in texts]
+
+    def analyse(self, text: str) -> Analysis:
+        return self.analyse_many([text])[0]
+
+    def content_tokens(self, text: str) -> list[Token]:
+        return list(self.analyse(text).tokens)
+
+
+def texts_to_analyse(sources: Iterable[SourceText]) -> list[str]:
+    """What `prepare_chunks` will ask Kiwi for: every block of every source, and the titles."""
+    texts: list[str] = []
+    for source in sources:
+        texts.extend(block.text for block in parse_blocks(source.text))
+        texts.append(source.title)
+    return texts
+
+
+class MemoryCorpus:
+    """Chunks of `sources` under one setting, with their BM25 snapshot; answers like the engine."""
+
+    def __init__(self, chunks: dict[int, StoredChunk], snapshot: IndexSnapshot, settings: RetrievalSettings) -> None:
+        self.chunks = chunks
+        self.snapshot = snapshot
+        self.settings = settings
+
+    @classmethod
+    def build(
+        cls,
+        sources: Sequence[SourceText],
+        analyses: AnalysisCache,
+        settings: RetrievalSettings,
+        progress: Progress | None = None,
+    ) -> MemoryCorpus:
+        analyses.prefetch(texts_to_analyse(sources), progress)
+        chunks: dict[int, StoredChunk] = {}
+        entries: list[IndexEntry] = []
+        for source in sources:
+            for analysed in prepare_chunks(source.text, source.title, analyses, settings.chunking):
+                chunk = analysed.chunk
+                row_id = len(chunks) + 1
+                stored = StoredChunk(
+                    row_id=row_id,
+                    doc_id=source.doc_id,
+                    chunk_id=chunk_key(source.doc_id, chunk.ordinal),
+                    title=source.title,
+                    heading=chunk.heading,
+                    text=chunk.text,
+                    start=chunk.start,
+                    end=chunk.end,
+                    tokens=list(analysed.tokens),
+                    token_starts=np.asarray(analysed.token_starts, dtype=np.int32),
+                    sentences=np.asarray(analysed.sentences, dtype=np.int32).reshape(-1, 2),
+                    context_tokens=list(analysed.context_tokens),
+                )
+                chunks[row_id] = stored
+                terms = chunk_terms(
+                    settings.tokenizer,
+                    stored.tokens,
+                    stored.text,
+                    stored.context_tokens,
+                    f"{source.title}\n{chunk.heading}",
+                    settings.context_weight,
+                )
+                entries.append(IndexEntry(row_id, source.doc_id, terms))
+        params = BM25Params(settings.bm25, settings.k1, settings.b, settings.delta)
+        return cls(chunks, IndexSnapshot.build(entries, params), settings)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def fetch(self, row_ids: Iterable[int]) -> dict[int, StoredChunk]:
+        return {row_id: self.chunks[row_id] for row_id in row_ids if row_id in self.chunks}
+
+    def ask(self, question: str, text: str, tokens: Sequence[Token], top_k: int) -> Answer:
+        return answer_question(question, text, tokens, self.snapshot, self.fetch, self.settings, top_k)
