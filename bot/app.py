@@ -6,6 +6,7 @@ from corpus.loaders import LoadLimits
 from corpus.store import Store
 from retrieval.analyzer import shared_analyzer
 from retrieval.engine import Engine
+from retrieval.synonyms import SynonymTable, ensure_synonyms_file
 
 from bot.settings import Settings
 
@@ -21,6 +22,7 @@ def open_engine(settings: Settings, warm_up: bool = True) -> Engine:
         settings.retrieval,
         index_path=settings.index_path,
         limits=LoadLimits(max_bytes=settings.max_upload_bytes),
+        synonyms=SynonymTable.load(ensure_synonyms_file(settings.synonyms_path), analyzer),
     )
     engine.seed_if_new()
     return engine

