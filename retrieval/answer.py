@@ -2,7 +2,7 @@
 
 Every sentence of the top passages is scored by the idf of the question's morphemes it
 holds (its section heading and document title count half), plus a bonus for question
-phrases it repeats in order ("탈락한 팀" rather than "팀이 탈락"), plus the passage's
+phrases it repeats in order ("선정된 기업" rather than "기업이 선정"), plus the passage's
 retrieval score; a question asking "몇/얼마/언제" favours sentences that bring a number
 the question does not hold. The answer is the best sentence and, when nearly as good,
 its neighbour (questions are often written about one sentence while the answer sits in
@@ -144,7 +144,7 @@ def _absent_share(form: str, missing: Collection[str], unseen: Collection[str]) 
 
     A noun the corpus never mentions is usually what the question is about ("날씨",
     "비트코인"); an unseen verb, adverb or one-letter noun is usually the asker's wording
-    for something the corpus says otherwise ("떨어진" for "탈락한", "곳" for "팀").
+    for something the corpus says otherwise ("떨어진" for "불합격한", "곳" for "기관").
     """
     if form in missing:
         return MISSING_TERM_SHARE

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000
 _TAGS = re.compile(r"<[^>\n]{0,200}>")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
-# Zero-width and direction marks are deleted, not spaced: "탈\u200b락" is still "탈락".
+# Zero-width and direction marks are deleted, not spaced: "한\u200b국어" is still "한국어".
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 

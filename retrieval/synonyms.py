@@ -1,10 +1,10 @@
 """Synonyms and aliases that admins keep in the data dir, applied to questions.
 
-A question may use a word the documents never do ("떨어진 팀" for "탈락한 팀", "SKT" for
-"SK텔레콤"). The table is data, one group per line, in `synonyms.txt`:
+A question may use a word the documents never do ("떨어진 학생" for "불합격한 학생",
+"복지부" for "보건복지부"). The table is data, one group per line, in `synonyms.txt`:
 
-    과기정통부, 과학기술정보통신부     # equivalent: each stands for the others
-    떨어지다 => 탈락, 불합격           # one way: the left also means the right
+    복지부, 보건복지부         # equivalent: each stands for the others
+    떨어지다 => 불합격, 낙방   # one way: the left also means the right
 
 Entries are matched on Kiwi morphemes, so any conjugation matches ("떨어진", "떨어졌다").
 Only words the corpus never holds are replaced, by the alternatives it does hold, so
