@@ -1,24 +1,35 @@
-"""BM25 as pure functions over numpy/scipy arrays.
+"""BM25 as pure functions over numpy arrays.
 
 The variants follow rank-bm25's formulas exactly (its classes are the reference the
 tests compare against), plus Lucene's non-negative idf:
 - bm25l:  idf = ln(N+1) - ln(df+0.5);  f = idf·(k1+1)·(c+δ)/(k1+c+δ), c = tf/(1-b+b·dl/avgdl)
 - okapi:  idf = ln(N-df+0.5) - ln(df+0.5), negative idf → ε·mean(idf);  f = idf·tf·(k1+1)/(tf+k1·(1-b+b·dl/avgdl))
 - lucene: idf = ln(1 + (N-df+0.5)/(df+0.5));  f = idf·tf/(tf+k1·(1-b+b·dl/avgdl))
-BM25L gives a document lacking a query term the constant f(c=0); the matrix stores
+BM25L gives a document lacking a query term the constant f(c=0); the weight matrix stores
 f - f(0) so it stays sparse, and the constant is added back per query term.
 BM25Okapi scores a one-chunk corpus negative and a two-chunk one zero, which is why
 bm25l is the default.
+
+A query runs in two steps. `candidates` reads the query terms' postings (float32
+weights, CSC) except the commonest terms', whose long lists hold little of the score:
+those are only looked up for the chunks that can still reach the top k, which is
+usually a handful. `exact_scores` then scores the few candidates in float64 with the
+reference's own operation order, so rankings and ties are those of rank-bm25, bit for bit.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 OKAPI_EPSILON = 0.25
+# float32 weights summed over up to a few hundred terms stay within ~1e-5 of the exact sum;
+# candidates are kept with this margin so the float64 rescoring sees every contender.
+CANDIDATE_SLACK = 1e-4
+TAIL_SHARE = 0.25  # of the query's score bound, at most, left to the commonest terms' lookups
+WEIGHT_BLOCK = 1 << 24  # postings per block when computing weights, bounds temporary memory
 
 
 @dataclass(frozen=True)
@@ -30,14 +41,15 @@ class BM25Params:
 
 
 def idf(df: np.ndarray, n_docs: int, params: BM25Params) -> np.ndarray:
-    df = df.astype(np.float64)
+    df = np.asarray(df, dtype=np.float64)
     if params.variant == "bm25l":
         return np.log(n_docs + 1) - np.log(df + 0.5)
     if params.variant == "lucene":
         return np.log1p((n_docs - df + 0.5) / (df + 0.5))
     values = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
     if values.size:
-        values[values < 0] = OKAPI_EPSILON * values.mean()
+        # rank-bm25 sums the idfs one by one; cumsum keeps that order
+        values[values < 0] = OKAPI_EPSILON * (np.cumsum(values)[-1] / values.size)
     return values
 
 
@@ -48,52 +60,197 @@ def absent_term_score(idf_values: np.ndarray, params: BM25Params) -> np.ndarray:
     return np.zeros_like(idf_values)
 
 
-def weight_matrix(tf: sp.csr_matrix, idf_values: np.ndarray, params: BM25Params) -> sp.csc_matrix:
-    """Per (chunk, term) score contributions beyond the absent-term constant, as CSC float32."""
-    doc_len = np.asarray(tf.sum(axis=1)).ravel().astype(np.float64)
-    avgdl = doc_len.mean() if doc_len.size and doc_len.sum() else 1.0
-    norm = 1 - params.b + params.b * doc_len / avgdl
-    rows = np.repeat(np.arange(tf.shape[0]), np.diff(tf.indptr))
-    counts = tf.data.astype(np.float64)
-    term_idf = idf_values[tf.indices]
-    if params.variant == "bm25l":
-        c = counts / norm[rows]
-        values = term_idf * (params.k1 + 1) * (c + params.delta) / (params.k1 + c + params.delta)
-        values -= absent_term_score(term_idf, params)
-    elif params.variant == "lucene":
-        values = term_idf * counts / (counts + params.k1 * norm[rows])
-    else:
-        values = term_idf * counts * (params.k1 + 1) / (counts + params.k1 * norm[rows])
-    weights = sp.csr_matrix((values.astype(np.float32), tf.indices, tf.indptr), shape=tf.shape)
-    return weights.tocsc()
+def average_length(doc_len: np.ndarray) -> float:
+    """rank-bm25's avgdl: the integer total divided by the count."""
+    return int(doc_len.sum()) / doc_len.size if doc_len.size and doc_len.sum() else 1.0
 
 
-def score(weights: sp.csc_matrix, term_ids: np.ndarray, term_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Scores of the chunks that contain at least one query term: (chunk positions, scores).
+def length_norm(doc_len: np.ndarray, avgdl: float, params: BM25Params) -> np.ndarray:
+    """1 - b + b·dl/avgdl, evaluated in rank-bm25's order."""
+    return 1 - params.b + params.b * doc_len.astype(np.float64) / avgdl
 
-    Only the columns of the query's terms are read, so the cost follows their postings,
-    not the corpus size.
+
+def saturation(params: BM25Params) -> tuple[float, float]:
+    """(A, B) with f - f(0) = idf·A·c/(c + B), c = tf/norm, for every variant.
+
+    bm25l: (k1+1)(c+δ)/(k1+c+δ) - (k1+1)δ/(k1+δ) = (k1+1)k1/(k1+δ) · c/(c+k1+δ): the
+    subtraction is done on paper, so float32 loses nothing to cancellation.
+    okapi: tf(k1+1)/(tf+k1·norm) = (k1+1)·c/(c+k1); lucene: c/(c+k1).
     """
-    starts = weights.indptr[term_ids]
-    ends = weights.indptr[term_ids + 1]
-    lengths = ends - starts
-    if not lengths.sum():
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-    positions = np.concatenate([weights.indices[s:e] for s, e in zip(starts, ends)])
-    values = np.concatenate(
-        [weights.data[s:e].astype(np.float64) * count for s, e, count in zip(starts, ends, term_counts)]
-    )
-    totals = np.bincount(positions, weights=values, minlength=weights.shape[0])
-    touched = np.flatnonzero(np.bincount(positions, minlength=weights.shape[0]))
-    return touched, totals[touched]
+    k1, delta = params.k1, params.delta
+    if params.variant == "bm25l":
+        return (k1 + 1) * k1 / (k1 + delta), k1 + delta
+    if params.variant == "lucene":
+        return 1.0, k1
+    return k1 + 1, k1
+
+
+def posting_weights(
+    tf: np.ndarray, inverse_norm: np.ndarray, term_scale: np.ndarray, params: BM25Params
+) -> np.ndarray:
+    """f - f(0) in float32 for postings with counts `tf`, their chunks' 1/norm and their terms' idf·A."""
+    _, b_const = saturation(params)
+    c = tf.astype(np.float32)
+    c *= inverse_norm
+    values = c + np.float32(b_const)
+    np.divide(c, values, out=values)
+    values *= term_scale
+    return values
+
+
+def csc_weights(
+    indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray, norm: np.ndarray, idf_values: np.ndarray, params: BM25Params
+) -> np.ndarray:
+    """float32 weights aligned with a CSC term-count matrix, computed block by block."""
+    weights = np.empty(indices.size, dtype=np.float32)
+    inverse_norm = (1.0 / norm).astype(np.float32)
+    scale = (idf_values * saturation(params)[0]).astype(np.float32)
+    n_terms = indptr.size - 1
+    start_term = 0
+    while start_term < n_terms:
+        # the largest run of columns whose postings fit one block (at least one column)
+        end_term = int(np.searchsorted(indptr, indptr[start_term] + WEIGHT_BLOCK, side="right")) - 1
+        end_term = min(max(end_term, start_term + 1), n_terms)
+        lo, hi = int(indptr[start_term]), int(indptr[end_term])
+        if hi > lo:
+            term_scale = np.repeat(scale[start_term:end_term], np.diff(indptr[start_term : end_term + 1]))
+            weights[lo:hi] = posting_weights(tf[lo:hi], inverse_norm[indices[lo:hi]], term_scale, params)
+        start_term = end_term
+    return weights
+
+
+def column_max(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each term's largest weight (0 for a term without postings): its contribution bound."""
+    result = np.zeros(indptr.size - 1, dtype=np.float32)
+    nonempty = np.flatnonzero(np.diff(indptr) > 0)
+    if nonempty.size:
+        result[nonempty] = np.maximum.reduceat(weights, indptr[nonempty])
+    return result
+
+
+def _accumulate(
+    partial: np.ndarray, indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, term_id: int, count: float
+) -> None:
+    """Add one term's weights (× its count in the query) to its chunks' scores (np.add.at: one pass)."""
+    start, end = indptr[term_id], indptr[term_id + 1]
+    values = weights[start:end] if count == 1 else weights[start:end] * np.float32(count)
+    np.add.at(partial, indices[start:end], values)
+
+
+def _lookup(positions: np.ndarray, start: int, end: int, indices: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weights of one term (its postings are indices[start:end], ascending) at sorted positions; 0 where absent."""
+    values = np.zeros(positions.size, dtype=np.float64)
+    if end > start and positions.size:
+        postings = indices[start:end]
+        where = np.minimum(np.searchsorted(postings, positions), end - start - 1)
+        found = postings[where] == positions
+        values[found] = weights[start:end][where[found]]
+    return values
+
+
+def kth_largest(values: np.ndarray, k: int) -> float:
+    if values.size < k:
+        return 0.0
+    return float(np.partition(values, values.size - k)[values.size - k])
+
+
+def exact_scores(
+    idf_values: np.ndarray, counts: np.ndarray, doc_len: np.ndarray, avgdl: float, params: BM25Params
+) -> np.ndarray:
+    """Scores of some chunks as rank-bm25's get_scores computes them, operation for operation.
+
+    `idf_values` holds each query term's idf in query order (repeats included), `counts`
+    (chunks × query terms) their counts in the chunks, `doc_len` the chunks' lengths. A
+    term unknown to the corpus is left out: rank-bm25 adds 0 for it. The per-term
+    contributions are summed left to right (cumsum is sequential), as its loop does.
+    """
+    if not doc_len.size or not idf_values.size:
+        return np.zeros(doc_len.size, dtype=np.float64)
+    k1, b = params.k1, params.b
+    norm = (1 - b + b * doc_len.astype(np.int64) / avgdl)[:, None]
+    q_freq = counts.astype(np.int64)
+    if params.variant == "bm25l":
+        ctd = q_freq / norm
+        terms = idf_values * (k1 + 1) * (ctd + params.delta) / (k1 + ctd + params.delta)
+    elif params.variant == "lucene":
+        terms = idf_values * (q_freq / (q_freq + k1 * norm))
+    else:
+        terms = idf_values * (q_freq * (k1 + 1) / (q_freq + k1 * norm))
+    return np.cumsum(terms, axis=1)[:, -1]
+
+
+def exact_idf(df: int, n_docs: int, params: BM25Params, okapi_floor: float = 0.0) -> float:
+    """One term's idf as rank-bm25 computes it in Python floats (math.log, not numpy's)."""
+    if params.variant == "bm25l":
+        return math.log(n_docs + 1) - math.log(df + 0.5)
+    if params.variant == "lucene":
+        return math.log1p((n_docs - df + 0.5) / (df + 0.5))
+    value = math.log(n_docs - df + 0.5) - math.log(df + 0.5)
+    return okapi_floor if value < 0 else value
 
 
 def top_k(positions: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The k best by score, ties broken by lower position, best first."""
     if positions.size > k * 4:
-        keep = np.argpartition(-scores, k)[: k * 4] if k < scores.size else np.arange(scores.size)
-        threshold = scores[keep].min()
+        threshold = np.partition(scores, scores.size - k)[scores.size - k]
         keep = np.flatnonzero(scores >= threshold)
         positions, scores = positions[keep], scores[keep]
     order = np.lexsort((positions, -scores))[:k]
     return positions[order], scores[order]
+
+
+def candidates(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    bounds: np.ndarray,
+    term_ids: np.ndarray,
+    term_counts: np.ndarray,
+    n_docs: int,
+    k: int,
+    prune: bool = True,
+) -> np.ndarray:
+    """Chunks that may be in the top k (sorted positions), reading as few postings as possible.
+
+    The query's commonest terms hold most of its postings but little of its score: the
+    longest posting lists whose bounds (largest weight × count) add up to at most
+    TAIL_SHARE of the query's total bound form the tail. The other terms are read in full
+    into a float32 accumulator; if the tail's bound is below the k-th best score so far,
+    no chunk the head missed can reach the top k, and only the chunks whose head score
+    plus that bound reaches the k-th have the tail terms looked up (binary search in the
+    tail's postings). Otherwise the tail is read in full too. Needs non-negative
+    weights (`prune`); without, every chunk holding a query term is a candidate.
+    """
+    if not term_ids.size or not n_docs:
+        return np.empty(0, dtype=np.int64)
+    if not prune:
+        postings = [indices[indptr[t] : indptr[t + 1]] for t in term_ids]
+        return np.unique(np.concatenate(postings)).astype(np.int64)
+    upper = bounds[term_ids].astype(np.float64) * term_counts
+    lengths = indptr[term_ids + 1] - indptr[term_ids]
+    by_length = np.argsort(-lengths, kind="stable")
+    tail_upper = np.cumsum(upper[by_length])
+    n_tail = int(np.searchsorted(tail_upper, TAIL_SHARE * tail_upper[-1], side="right"))
+    tail, head = by_length[:n_tail], by_length[n_tail:]
+    partial = np.zeros(n_docs, dtype=np.float32)
+    for t in head.tolist():
+        _accumulate(partial, indptr, indices, weights, term_ids[t], term_counts[t])
+    touched = np.flatnonzero(partial)
+    scores = partial[touched]
+    theta = kth_largest(scores, k)
+    rest = float(tail_upper[n_tail - 1]) if n_tail else 0.0
+    keep_ratio = 1 - CANDIDATE_SLACK
+    if rest >= theta * keep_ratio:  # the tail could still decide: read it too
+        for t in tail.tolist():
+            _accumulate(partial, indptr, indices, weights, term_ids[t], term_counts[t])
+        touched = np.flatnonzero(partial)
+        scores = partial[touched]
+        theta = kth_largest(scores, k)
+        return touched[scores >= theta * keep_ratio]
+    keep = scores + rest >= theta * keep_ratio
+    survivors, scores = touched[keep], scores[keep].astype(np.float64)
+    for t in tail.tolist():
+        start, end = int(indptr[term_ids[t]]), int(indptr[term_ids[t] + 1])
+        scores += _lookup(survivors, start, end, indices, weights) * term_counts[t]
+    theta = kth_largest(scores, k)
+    return survivors[scores >= theta * keep_ratio]

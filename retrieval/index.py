@@ -1,30 +1,63 @@
 """An immutable BM25 index snapshot over the store's chunks.
 
 A snapshot never changes: adding or removing a document returns a new snapshot built
-from this one's term counts plus the new rows, so a question being answered keeps the
-snapshot it started with. The term-count matrix is kept for that; the weights are
-derived from it. Snapshots are saved beside the store and tagged with the store's
-generation and the settings' fingerprint, so a stale or foreign file is never used.
+from this one's term counts plus or minus the rows, so a question being answered keeps
+the snapshot it started with. The counts are kept column-wise (CSC: per term, the chunks
+that hold it, ascending) beside the float32 weights derived from them, so a query reads
+only its terms' postings and an added document is merged in without re-reading the
+corpus. The vocabulary is a sorted array of 64-bit term hashes, not a dict of strings,
+so a million-chunk index loads without building millions of Python objects.
+
+Snapshots are saved beside the store as one file of raw arrays (memory-mapped on load,
+so start-up reads only a header) tagged with the store's generation and the settings'
+fingerprint, so a stale or foreign file is never used, and with a CRC-32 of the arrays:
+checked before use for small files, in the background for large ones (see Engine).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
-import zipfile
+import zlib
+from array import array
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
-from retrieval.bm25 import BM25Params, absent_term_score, idf, score, top_k, weight_matrix
+from retrieval.bm25 import (
+    OKAPI_EPSILON,
+    BM25Params,
+    absent_term_score,
+    average_length,
+    candidates,
+    column_max,
+    csc_weights,
+    exact_idf,
+    exact_scores,
+    idf,
+    length_norm,
+    top_k,
+)
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
+MAGIC = b"QABOTIX2"
+ALIGN = 64
+COUNT_BATCH = 1 << 22  # term occurrences counted per batch while building
+MAX_COUNT = np.iinfo(np.uint16).max
+VERIFY_INLINE_BYTES = 64 << 20  # smaller files are checksummed before use, larger ones in the background
+SCIPY_FROM = 1 << 22  # postings from which a build transposes with scipy rather than a sort
 
 
 @dataclass(frozen=True)
@@ -44,24 +77,98 @@ class Hit:
     score: float
 
 
+def term_key(term: str) -> int:
+    """A term's stable 64-bit key (the same in every process, unlike hash())."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def term_keys(terms: Sequence[str]) -> np.ndarray:
+    return np.fromiter(map(term_key, terms), dtype=np.uint64, count=len(terms))
+
+
+class Vocabulary:
+    """Term → id through sorted 64-bit keys; two terms sharing a key (p ≈ V²/2⁶⁵) would share an id."""
+
+    def __init__(self, keys: np.ndarray, ids: np.ndarray) -> None:
+        self.keys = keys  # sorted uint64
+        self.ids = ids  # int32, aligned with keys
+
+    @classmethod
+    def empty(cls) -> Vocabulary:
+        return cls(np.empty(0, np.uint64), np.empty(0, np.int32))
+
+    def __len__(self) -> int:
+        return self.keys.size
+
+    def lookup_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Ids of these keys, -1 for unknown ones."""
+        if not self.keys.size or not keys.size:
+            return np.full(keys.size, -1, dtype=np.int64)
+        positions = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
+        found = self.keys[positions] == keys
+        return np.where(found, self.ids[positions], -1).astype(np.int64)
+
+    def lookup(self, terms: Sequence[str]) -> np.ndarray:
+        return self.lookup_keys(term_keys(terms))
+
+    def extended(self, keys: np.ndarray, first_id: int) -> Vocabulary:
+        """A vocabulary with these (unknown) keys added under ids first_id, first_id+1, …"""
+        if not keys.size:
+            return self
+        all_keys = np.concatenate([self.keys, keys])
+        all_ids = np.concatenate([self.ids, np.arange(first_id, first_id + keys.size, dtype=np.int32)])
+        order = np.argsort(all_keys, kind="stable")
+        sorted_keys = all_keys[order]
+        if sorted_keys.size > 1 and np.any(sorted_keys[1:] == sorted_keys[:-1]):
+            log.warning("two index terms share a 64-bit key; they are counted as one term")
+        return Vocabulary(sorted_keys, all_ids[order])
+
+
 class IndexSnapshot:
     def __init__(
         self,
-        vocabulary: dict[str, int],
-        tf: sp.csr_matrix,
+        vocabulary: Vocabulary,
+        n_terms: int,
+        indptr: np.ndarray,
+        indices: np.ndarray,
+        tf: np.ndarray,
+        doc_len: np.ndarray,
         row_ids: np.ndarray,
         doc_ids: np.ndarray,
         params: BM25Params,
+        weights: np.ndarray | None = None,
+        bounds: np.ndarray | None = None,
     ) -> None:
         self.vocabulary = vocabulary
-        self.tf = tf
+        self.n_terms = n_terms
+        self.indptr = indptr  # int64, n_terms + 1
+        self.indices = indices  # int32 chunk positions, ascending within each term
+        self.term_counts = tf  # uint16, aligned with indices
+        self.doc_len = doc_len  # int32, terms per chunk
         self.row_ids = row_ids
         self.doc_ids = doc_ids
         self.params = params
-        self.df = np.bincount(tf.indices, minlength=tf.shape[1]) if tf.nnz else np.zeros(tf.shape[1], dtype=np.int64)
-        self.idf = idf(self.df, tf.shape[0], params)
+        self.df = np.diff(indptr)
+        self.idf = idf(self.df, len(self), params)
         self.absent = absent_term_score(self.idf, params)
-        self.weights = weight_matrix(tf, self.idf, params)
+        self.avgdl = average_length(doc_len)
+        self._okapi_floor = float(OKAPI_EPSILON * np.cumsum(self._raw_okapi_idf())[-1] / self.df.size) if (
+            params.variant == "okapi" and self.df.size
+        ) else 0.0
+        if weights is None:
+            norm = length_norm(doc_len, self.avgdl, params)
+            weights = csc_weights(indptr, indices, tf, norm, self.idf, params)
+        self.weights = weights
+        self.bounds = column_max(indptr, weights) if bounds is None else bounds
+        self.nonnegative = params.variant != "okapi" or not self.idf.size or bool(self.idf.min() >= 0)
+        # a loaded file too large to checksum before use: (path, data offset, data size, crc32)
+        self.unverified: tuple[Path, int, int, int] | None = None
+
+    def _raw_okapi_idf(self) -> np.ndarray:
+        df = self.df.astype(np.float64)
+        return np.log(len(self) - df + 0.5) - np.log(df + 0.5)
+
+    # construction -------------------------------------------------------------------
 
     @classmethod
     def build(cls, entries: Iterable[IndexEntry], params: BM25Params) -> IndexSnapshot:
@@ -69,134 +176,373 @@ class IndexSnapshot:
 
     @classmethod
     def empty(cls, params: BM25Params) -> IndexSnapshot:
-        return cls({}, sp.csr_matrix((0, 0), dtype=np.int32), np.empty(0, np.int64), np.empty(0, object), params)
+        return cls(
+            Vocabulary.empty(),
+            0,
+            np.zeros(1, np.int64),
+            np.empty(0, np.int32),
+            np.empty(0, np.uint16),
+            np.empty(0, np.int32),
+            np.empty(0, np.int64),
+            np.empty(0, object),
+            params,
+        )
 
     def __len__(self) -> int:
-        return self.tf.shape[0]
+        return self.doc_len.size
+
+    @property
+    def tf(self) -> sp.csc_matrix:
+        """The chunk × term count matrix (a view, CSC)."""
+        import scipy.sparse as sp
+
+        return sp.csc_matrix((self.term_counts, self.indices, self.indptr), shape=(len(self), self.n_terms))
 
     def with_entries(self, entries: Iterable[IndexEntry]) -> IndexSnapshot:
-        """A new snapshot with these chunks appended."""
-        vocabulary = dict(self.vocabulary)
-        indptr = [0]
-        indices: list[int] = []
-        data: list[int] = []
+        """A new snapshot with these chunks appended; only the new chunks' terms are counted."""
+        local: defaultdict[str, int] = defaultdict(count().__next__)
+        batch = array("i")
+        lengths = array("i")
         row_ids: list[int] = []
         doc_ids: list[str] = []
+        pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        batch_start = 0
         for entry in entries:
-            counts: dict[int, int] = {}
-            for term in entry.terms:
-                term_id = vocabulary.setdefault(term, len(vocabulary))
-                counts[term_id] = counts.get(term_id, 0) + 1
-            indices.extend(counts)
-            data.extend(counts.values())
-            indptr.append(len(indices))
+            before = len(batch)
+            batch.extend(map(local.__getitem__, entry.terms))
+            lengths.append(len(batch) - before)
             row_ids.append(entry.row_id)
             doc_ids.append(entry.doc_id)
-        added = sp.csr_matrix(
-            (np.asarray(data, dtype=np.int32), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
-            shape=(len(row_ids), len(vocabulary)),
+            if len(batch) >= COUNT_BATCH:
+                pieces.append(_count_rows(batch, lengths, batch_start))
+                batch_start = len(lengths)
+                batch = array("i")
+        pieces.append(_count_rows(batch, lengths, batch_start))
+        if not row_ids:
+            return self
+        # local term ids → this snapshot's ids; unknown terms get fresh ids in first-seen order
+        keys = term_keys(list(local))
+        mapped = self.vocabulary.lookup_keys(keys)
+        unknown = np.flatnonzero(mapped < 0)
+        mapped[unknown] = self.n_terms + np.arange(unknown.size)
+        vocabulary = self.vocabulary.extended(keys[unknown], self.n_terms)
+        n_terms = self.n_terms + unknown.size
+        mapped = mapped.astype(np.int32)
+        rows = np.concatenate([p[0] for p in pieces])
+        cols = mapped[np.concatenate([p[1] for p in pieces])]
+        counts = np.concatenate([p[2] for p in pieces])
+        del pieces  # a million chunks hold ~280M postings: keep one copy at a time
+        added = _to_columns(rows, cols, counts, len(row_ids), n_terms)
+        del rows, cols, counts
+        indptr, indices, tf = _append_rows(
+            self.indptr, self.indices, self.term_counts, len(self), n_terms, *added
         )
-        added.sort_indices()
-        old = self.tf.copy()
-        old.resize((old.shape[0], len(vocabulary)))
-        tf = sp.vstack([old, added], format="csr", dtype=np.int32)
         return IndexSnapshot(
             vocabulary,
+            n_terms,
+            indptr,
+            indices,
             tf,
+            np.concatenate([self.doc_len, np.asarray(lengths, dtype=np.int32)]),
             np.concatenate([self.row_ids, np.asarray(row_ids, dtype=np.int64)]),
             np.concatenate([self.doc_ids, np.asarray(doc_ids, dtype=object)]),
             self.params,
         )
 
     def without_document(self, doc_id: str) -> IndexSnapshot:
-        keep = np.flatnonzero(self.doc_ids != doc_id)
-        return IndexSnapshot(self.vocabulary, self.tf[keep], self.row_ids[keep], self.doc_ids[keep], self.params)
+        keep = self.doc_ids != doc_id
+        if keep.all():
+            return self
+        new_position = np.cumsum(keep, dtype=np.int64) - 1
+        kept_postings = keep[self.indices]
+        kept_before = np.concatenate([[0], np.cumsum(kept_postings, dtype=np.int64)])
+        return IndexSnapshot(
+            self.vocabulary,
+            self.n_terms,
+            kept_before[self.indptr],
+            new_position[self.indices[kept_postings]].astype(np.int32),
+            self.term_counts[kept_postings],
+            self.doc_len[keep],
+            self.row_ids[keep],
+            self.doc_ids[keep],
+            self.params,
+        )
+
+    # queries ------------------------------------------------------------------------
+
+    def _known(self, terms: Sequence[str]) -> np.ndarray:
+        """Ids of the terms (in order, repeats kept), -1 for terms no chunk holds."""
+        ids = self.vocabulary.lookup(terms)
+        if ids.size and self.df.size:
+            known = ids >= 0
+            ids[known & (self.df[np.where(known, ids, 0)] == 0)] = -1
+        return ids
 
     def term_ids(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known query terms as (ids, counts); a repeated query term counts again, as in rank-bm25."""
-        counts: dict[int, int] = {}
-        for term in terms:
-            term_id = self.vocabulary.get(term)
-            if term_id is not None:
-                counts[term_id] = counts.get(term_id, 0) + 1
-        return np.fromiter(counts, dtype=np.int64, count=len(counts)), np.fromiter(
-            counts.values(), dtype=np.float64, count=len(counts)
+        ids = self._known(terms)
+        ids = ids[ids >= 0]
+        unique, counts = np.unique(ids, return_counts=True)
+        return unique, counts.astype(np.float64)
+
+    def _exact(self, positions: np.ndarray | None, ids: np.ndarray) -> np.ndarray:
+        """rank-bm25's scores of the chunks at `positions` (None: every chunk) for the query term ids, in order."""
+        n_docs = len(self)
+        ids = ids[ids >= 0]  # rank-bm25: idf 0 for words the corpus lacks
+        unique, inverse = np.unique(ids, return_inverse=True)
+        idf_values = np.array(
+            [exact_idf(int(self.df[t]), n_docs, self.params, self._okapi_floor) for t in unique.tolist()], dtype=np.float64
         )
+        if positions is None:  # every chunk, one query term at a time: memory stays O(chunks)
+            score = np.zeros(n_docs, dtype=np.float64)
+            for column in inverse.ravel().tolist():
+                start, end = int(self.indptr[unique[column]]), int(self.indptr[unique[column] + 1])
+                counts = np.zeros((n_docs, 1), dtype=np.int64)
+                counts[self.indices[start:end], 0] = self.term_counts[start:end]
+                score += exact_scores(idf_values[[column]], counts, self.doc_len, self.avgdl, self.params)
+            return score
+        counts = np.zeros((positions.size, unique.size), dtype=np.int64)
+        starts, ends = self.indptr[unique].tolist(), self.indptr[unique + 1].tolist()
+        for column, (start, end) in enumerate(zip(starts, ends)):
+            if end > start:
+                postings = self.indices[start:end]
+                where = np.minimum(postings.searchsorted(positions), end - start - 1)
+                held = postings[where] == positions
+                counts[held, column] = self.term_counts[start:end][where[held]]
+        inverse = inverse.ravel()
+        return exact_scores(idf_values[inverse], counts[:, inverse], self.doc_len[positions], self.avgdl, self.params)
 
     def search(self, terms: Sequence[str], k: int) -> list[Hit]:
-        """Top-k chunks for the query terms; chunks matching no term are never returned."""
-        ids, counts = self.term_ids(terms)
-        if not ids.size or not len(self):
+        """Top-k chunks for the query terms (ties: lower position first); chunks matching no term are never returned."""
+        ids = self._known(terms)
+        unique, counts = np.unique(ids[ids >= 0], return_counts=True)
+        if not unique.size or not len(self) or k <= 0:
             return []
-        positions, scores = score(self.weights, ids, counts)
-        positions, scores = top_k(positions, scores, k)
-        base = float(np.dot(self.absent[ids], counts))
+        found = candidates(
+            self.indptr, self.indices, self.weights, self.bounds, unique, counts.astype(np.float64),
+            len(self), k, prune=self.nonnegative,
+        )
+        positions, scores = top_k(found, self._exact(found, ids), k)
         return [
-            Hit(int(p), int(self.row_ids[p]), str(self.doc_ids[p]), float(s) + base) for p, s in zip(positions, scores)
+            Hit(int(p), int(self.row_ids[p]), str(self.doc_ids[p]), float(s)) for p, s in zip(positions, scores)
         ]
 
     def all_scores(self, terms: Sequence[str]) -> np.ndarray:
         """Every chunk's score, for comparison with reference implementations."""
-        ids, counts = self.term_ids(terms)
-        result = np.zeros(len(self), dtype=np.float64)
-        if ids.size and len(self):
-            positions, scores = score(self.weights, ids, counts)
-            result[positions] = scores
-            result += float(np.dot(self.absent[ids], counts))
-        return result
+        return self._exact(None, self._known(terms))
 
     def document_frequency(self, term: str) -> int:
-        term_id = self.vocabulary.get(term)
-        return int(self.df[term_id]) if term_id is not None else 0
+        term_id = int(self.vocabulary.lookup([term])[0])
+        return int(self.df[term_id]) if term_id >= 0 else 0
 
     def term_idf(self, term: str) -> float:
         """idf of a term; an unseen term gets the idf of a term seen once."""
-        term_id = self.vocabulary.get(term)
-        if term_id is None:
+        term_id = int(self.vocabulary.lookup([term])[0])
+        if term_id < 0 or not self.df[term_id]:
             return float(idf(np.array([1]), max(len(self), 1), self.params)[0])
         return float(self.idf[term_id])
+
+    # persistence --------------------------------------------------------------------
 
     def save(self, path: Path, tag: dict[str, object]) -> None:
         """Write atomically: a crash mid-write leaves the previous file or none."""
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + ".tmp")
-        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        header = {"format": INDEX_FORMAT, **tag}
+        names, doc_index = np.unique(self.doc_ids.astype(str), return_inverse=True) if len(self) else (
+            np.empty(0, str), np.empty(0, np.int64)
+        )
+        arrays = {
+            "indptr": np.asarray(self.indptr, dtype=np.int64),
+            "indices": np.asarray(self.indices, dtype=np.int32),
+            "tf": np.asarray(self.term_counts, dtype=np.uint16),
+            "weights": np.asarray(self.weights, dtype=np.float32),
+            "bounds": np.asarray(self.bounds, dtype=np.float32),
+            "keys": np.asarray(self.vocabulary.keys, dtype=np.uint64),
+            "key_ids": np.asarray(self.vocabulary.ids, dtype=np.int32),
+            "doc_len": np.asarray(self.doc_len, dtype=np.int32),
+            "row_ids": np.asarray(self.row_ids, dtype=np.int64),
+            "doc_index": doc_index.astype(np.int32),
+            "doc_names": np.frombuffer("\n".join(names.tolist()).encode(), dtype=np.uint8),
+        }
+        layout = {}
+        offset = 0
+        for name, values in arrays.items():
+            layout[name] = {"dtype": values.dtype.str, "shape": list(values.shape), "offset": offset}
+            offset += _aligned(values.nbytes)
+        checksum = 0
+        for values in arrays.values():
+            checksum = zlib.crc32(memoryview(np.ascontiguousarray(values)).cast("B"), checksum)
+            checksum = zlib.crc32(b"\0" * (_aligned(values.nbytes) - values.nbytes), checksum)
+        header = {
+            "format": INDEX_FORMAT,
+            "tag": tag,
+            "crc32": checksum,
+            "params": [self.params.variant, self.params.k1, self.params.b, self.params.delta],
+            "n_terms": self.n_terms,
+            "arrays": layout,
+            "data_bytes": offset,
+        }
+        header_bytes = json.dumps(header).encode()
+        start = _aligned(len(MAGIC) + 8 + len(header_bytes))
         with open(temporary, "wb") as handle:
-            np.savez(
-                handle,
-                header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
-                terms=np.frombuffer("\n".join(terms).encode(), dtype=np.uint8),
-                indptr=self.tf.indptr,
-                indices=self.tf.indices,
-                data=self.tf.data,
-                row_ids=self.row_ids,
-                doc_ids=np.frombuffer("\n".join(self.doc_ids.tolist()).encode(), dtype=np.uint8),
-            )
+            handle.write(MAGIC + len(header_bytes).to_bytes(8, "little") + header_bytes)
+            handle.write(b"\0" * (start - handle.tell()))
+            for values in arrays.values():
+                handle.write(memoryview(np.ascontiguousarray(values)).cast("B"))
+                handle.write(b"\0" * (_aligned(values.nbytes) - values.nbytes))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
 
     @classmethod
     def load(cls, path: Path, tag: dict[str, object], params: BM25Params) -> IndexSnapshot | None:
-        """The saved snapshot if it exists, is intact and carries `tag`; None otherwise."""
+        """The saved snapshot if it exists, is intact and carries `tag`; None otherwise.
+
+        The large arrays are memory-mapped: start-up reads the header and the per-chunk
+        arrays, and a query pages in only its terms' postings.
+        """
         if not path.is_file():
             return None
         try:
-            with np.load(path, allow_pickle=False) as arrays:
-                header = json.loads(arrays["header"].tobytes())
-                if header != {"format": INDEX_FORMAT, **tag}:
-                    return None
-                terms = arrays["terms"].tobytes().decode().split("\n") if arrays["terms"].size else []
-                row_ids = arrays["row_ids"]
-                doc_text = arrays["doc_ids"].tobytes().decode()
-                doc_ids = np.asarray(doc_text.split("\n") if doc_text else [], dtype=object)
-                tf = sp.csr_matrix(
-                    (arrays["data"], arrays["indices"], arrays["indptr"]), shape=(row_ids.size, len(terms))
-                )
-            if doc_ids.size != row_ids.size or tf.indices.size and tf.indices.max() >= len(terms):
-                raise ValueError("inconsistent arrays")
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as error:
+            return cls._load(path, tag, params)
+        except (OSError, ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as error:
             log.warning("index file %s is unreadable (%s); rebuilding from the store", path, error)
             return None
-        return cls({term: i for i, term in enumerate(terms)}, tf, row_ids, doc_ids, params)
+
+    @classmethod
+    def _load(cls, path: Path, tag: dict[str, object], params: BM25Params) -> IndexSnapshot | None:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            lead = handle.read(len(MAGIC) + 8)
+            if len(lead) < len(MAGIC) + 8 or lead[: len(MAGIC)] != MAGIC:
+                raise ValueError("not a qabot index file")
+            header_size = int.from_bytes(lead[len(MAGIC) :], "little")
+            if header_size > min(size, 1 << 24):
+                raise ValueError("header size out of range")
+            header = json.loads(handle.read(header_size))
+        if header.get("format") != INDEX_FORMAT or header.get("tag") != tag:
+            return None
+        if header.get("params") != [params.variant, params.k1, params.b, params.delta]:
+            return None
+        start = _aligned(len(MAGIC) + 8 + header_size)
+        if size != start + header["data_bytes"]:
+            raise ValueError(f"file is {size} bytes, expected {start + header['data_bytes']}")
+
+        def array_of(name: str, mapped: bool = True) -> np.ndarray:
+            spec = header["arrays"][name]
+            dtype, shape = np.dtype(spec["dtype"]), tuple(spec["shape"])
+            if not int(np.prod(shape)):
+                return np.empty(shape, dtype)
+            if spec["offset"] + dtype.itemsize * int(np.prod(shape)) > header["data_bytes"]:
+                raise ValueError(f"array {name} runs past the end")
+            values = np.memmap(path, dtype=dtype, mode="r", offset=start + spec["offset"], shape=shape)
+            # a plain ndarray view: slicing a memmap subclass costs microseconds of Python per slice
+            return values.view(np.ndarray) if mapped else np.array(values)
+
+        check = (path, start, int(header["data_bytes"]), int(header["crc32"]))
+        if check[2] <= VERIFY_INLINE_BYTES and not file_intact(*check):
+            raise ValueError("checksum mismatch: the arrays are damaged")
+        n_terms = int(header["n_terms"])
+        indptr = array_of("indptr", mapped=False)
+        indices, tf, weights = array_of("indices"), array_of("tf"), array_of("weights")
+        bounds, keys, key_ids = array_of("bounds"), array_of("keys", mapped=False), array_of("key_ids", mapped=False)
+        doc_len, row_ids = array_of("doc_len", mapped=False), array_of("row_ids", mapped=False)
+        doc_index = array_of("doc_index", mapped=False)
+        names_text = array_of("doc_names", mapped=False).tobytes().decode()
+        names = np.asarray(names_text.split("\n") if names_text else [], dtype=object)
+        n_docs = doc_len.size
+        checks = [
+            indptr.size == n_terms + 1 and indptr[0] == 0 and indptr[-1] == indices.size,
+            tf.size == indices.size == weights.size and bounds.size == n_terms,
+            keys.size == key_ids.size and row_ids.size == doc_index.size == n_docs,
+            not indptr.size or bool(np.all(np.diff(indptr) >= 0)),
+            not keys.size or bool(np.all(keys[1:] >= keys[:-1])),
+            not key_ids.size or (key_ids.min() >= 0 and key_ids.max() < n_terms),
+            not doc_index.size or (doc_index.min() >= 0 and doc_index.max() < names.size),
+        ]
+        if not all(checks):
+            raise ValueError("inconsistent arrays")
+        snapshot = cls(
+            Vocabulary(keys, key_ids),
+            n_terms,
+            indptr,
+            indices,
+            tf,
+            doc_len,
+            row_ids,
+            names[doc_index] if n_docs else np.empty(0, object),
+            params,
+            weights=weights,
+            bounds=bounds,
+        )
+        if check[2] > VERIFY_INLINE_BYTES:
+            snapshot.unverified = check
+        return snapshot
+
+
+def file_intact(path: Path, offset: int, size: int, checksum: int) -> bool:
+    """Whether the `size` bytes at `offset` of the file still have their CRC-32 (read, not mapped)."""
+    crc = 0
+    buffer = bytearray(1 << 22)
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        left = size
+        while left > 0:
+            read = handle.readinto(memoryview(buffer)[: min(left, len(buffer))])
+            if not read:
+                return False
+            crc = zlib.crc32(memoryview(buffer)[:read], crc)
+            left -= read
+    return crc == checksum
+
+
+def _aligned(size: int) -> int:
+    return (size + ALIGN - 1) // ALIGN * ALIGN
+
+
+def _count_rows(batch: array, lengths: array, first_row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, local term id, count) of one batch of rows, sorted by row then term."""
+    terms = np.frombuffer(batch, dtype=np.int32) if len(batch) else np.empty(0, np.int32)
+    row_lengths = np.frombuffer(lengths, dtype=np.int32)[first_row:]
+    rows = np.repeat(np.arange(first_row, first_row + row_lengths.size, dtype=np.int64), row_lengths)
+    keys, counts = np.unique((rows << 32) | terms.astype(np.int64), return_counts=True)
+    return (keys >> 32).astype(np.int32), (keys & 0xFFFFFFFF).astype(np.int32), np.minimum(counts, MAX_COUNT).astype(np.uint16)
+
+
+def _to_columns(
+    rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, n_rows: int, n_terms: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Postings given row by row → CSC arrays (indptr, row indices ascending per column, counts)."""
+    if rows.size > SCIPY_FROM:  # a full build: scipy's linear-time transpose (imported only here)
+        import scipy.sparse as sp
+
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_rows))])
+        matrix = sp.csr_matrix((counts, cols, indptr), shape=(n_rows, n_terms)).tocsc()
+        return matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32), matrix.data.astype(np.uint16)
+    order = np.argsort(cols, kind="stable")  # rows arrive ascending, and stay so within each column
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=n_terms))]).astype(np.int64)
+    return indptr, rows[order].astype(np.int32), counts[order].astype(np.uint16)
+
+
+def _append_rows(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    tf: np.ndarray,
+    n_docs: int,
+    n_terms: int,
+    new_indptr: np.ndarray,
+    new_rows: np.ndarray,
+    new_tf: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSC arrays with new rows (numbered from 0) placed after the existing `n_docs` rows, column by column."""
+    new_indices = new_rows + np.int32(n_docs)
+    if not indices.size:
+        return new_indptr, new_indices, new_tf
+    old_indptr = np.concatenate([indptr, np.full(n_terms + 1 - indptr.size, indptr[-1], dtype=np.int64)])
+    # each new posting goes after all existing postings of its column
+    at = np.repeat(old_indptr[1:], np.diff(new_indptr))
+    return (
+        old_indptr + new_indptr,
+        np.insert(np.asarray(indices), at, new_indices),
+        np.insert(np.asarray(tf), at, new_tf),
+    )

@@ -1,0 +1,146 @@
+"""`qabot bench`: speed and memory beside the reference implementations, one row per scale.
+
+Start-up and peak RSS are the bot's own: each scale's store is opened by a fresh process
+(`python -m bot.bench_command probe DATA_DIR QUESTIONS`) the way `qabot serve` opens it —
+settings, Kiwi warmed up, the persisted index loaded — which answers the first question,
+reports the time since its launch, answers the rest and reports its peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bot.settings import Settings
+
+DEFAULT_DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "korquad" / "KorQuAD_v1.0_dev_even.json"
+
+
+def probe(data_dir: Path, questions: Sequence[str]) -> tuple[float, float]:
+    """(seconds from process launch to the first answer, peak RSS in MB) of a fresh bot process."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
+        json.dump(list(questions), handle, ensure_ascii=False)
+    try:
+        launched = time.time()
+        completed = subprocess.run(
+            [sys.executable, "-m", "bot.bench_command", "probe", str(data_dir), handle.name],
+            capture_output=True, text=True, check=True, env={**os.environ, "QABOT_LOG_LEVEL": "WARNING"},
+        )
+    finally:
+        os.unlink(handle.name)
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    return report["first_answer_at"] - launched, report["peak_rss_mb"]
+
+
+def _probe_main(data_dir: Path, questions_file: Path) -> None:
+    from bot.app import open_engine
+
+    questions = json.loads(questions_file.read_text(encoding="utf-8"))
+    with open_engine(Settings(data_dir=data_dir)) as engine:
+        engine.ask(questions[0], top_k=10)
+        first_answer_at = time.time()
+        for question in questions[1:]:
+            engine.ask(question, top_k=10)
+    print(json.dumps({"first_answer_at": first_answer_at, "peak_rss_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM). Not ru_maxrss: Linux carries that over from
+    the parent through fork and exec, so a probe started by a 10 GB bench would report 10 GB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_bench(settings: Settings, args: argparse.Namespace, console: Console) -> int:
+    from retrieval.analyzer import shared_analyzer
+    from retrieval.bench import DEFAULT_ANALYSED, DEFAULT_SCALES, method_text
+    from retrieval.bench import run_bench as bench
+
+    data = args.data or DEFAULT_DATA
+    if not data.is_file():
+        Console(stderr=True).print(f"SQuAD 형식 파일이 없습니다: {data}", markup=False)
+        return 1
+    if args.queries < 1 or any(n < 1 for n in args.chunks or []):
+        Console(stderr=True).print("--queries와 --chunks는 1 이상이어야 합니다.", markup=False)
+        return 2
+    scales = args.chunks or list(DEFAULT_SCALES)
+    analysed = getattr(args, "analysed", None) or DEFAULT_ANALYSED
+    errors = Console(stderr=True)
+    analyzer = shared_analyzer(settings.user_dictionary)
+    analyzer.warm_up()
+    workdir = Path(tempfile.mkdtemp(prefix="qabot-bench-"))
+    try:
+        results = bench(
+            data, scales, args.queries, args.seed, analyzer, settings.retrieval, workdir,
+            probe=probe, analysed_limit=analysed,
+            progress=lambda message: errors.print(f"[{time.strftime('%H:%M:%S')}] {message}", markup=False),
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if args.json:
+        print(json.dumps([result.as_json() for result in results], ensure_ascii=False, indent=2))
+        return 0
+    console.print(method_text(analysed, args.seed), markup=False)
+    Console(width=max(console.width, 220)).print(results_table(results))
+    for result in results:
+        for note in result.notes:
+            console.print(f"{result.chunks:,} chunks: {note}", markup=False)
+    return 0
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def results_table(results) -> Table:
+    table = Table(title="qabot bench")
+    columns = [
+        ("chunks", lambda r: f"{r.chunks:,}"),
+        ("query p50/p95 ms", lambda r: f"{_fmt(r.query_p50_ms)} / {_fmt(r.query_p95_ms)}"),
+        ("retrieve p50/p95 ms", lambda r: f"{_fmt(r.retrieve_p50_ms, 3)} / {_fmt(r.retrieve_p95_ms, 3)}"),
+        ("reference p50 ms", lambda r: _fmt(r.reference_p50_ms, 1)),
+        ("bm25s p50/p95 ms", lambda r: f"{_fmt(r.bm25s_p50_ms, 3)} / {_fmt(r.bm25s_p95_ms, 3)}"),
+        ("×ref / ×bm25s", lambda r: f"{_ratio(r.reference_p50_ms, r.retrieve_p50_ms)} / {_ratio(r.bm25s_p50_ms, r.retrieve_p50_ms)}"),
+        ("same top-10 (bm25s)", lambda r: f"{_fmt(r.same_top10, 3)} ({_fmt(r.bm25s_same_top10, 3)})"),
+        ("build s (Kiwi + rest)", lambda r: f"{_fmt(r.build_s, 1)} ({_fmt(r.analysis_s, 1)} + {_fmt(r.index_s, 1)})"),
+        ("analysis / Kiwi chars/s", lambda r: f"{_fmt(r.analysis_chars_per_s, 0)} / {_fmt(r.kiwi_chars_per_s, 0)}"),
+        ("start-up s", lambda r: _fmt(r.startup_s)),
+        ("peak RSS MB", lambda r: _fmt(r.peak_rss_mb, 0)),
+        ("add / remove s", lambda r: f"{_fmt(r.add_s)} / {_fmt(r.remove_s)}"),
+    ]
+    for name, _ in columns:
+        table.add_column(name, justify="right")
+    for result in results:
+        table.add_row(*(cell(result) for _, cell in columns))
+    return table
+
+
+def _ratio(slow: float | None, fast: float | None) -> str:
+    if not slow or not fast:
+        return "—"
+    ratio = slow / fast
+    return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.2g}×"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "probe":
+        _probe_main(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        sys.exit("usage: python -m bot.bench_command probe DATA_DIR QUESTIONS.json")

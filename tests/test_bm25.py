@@ -1,0 +1,121 @@
+"""BM25 parity with the reference implementations, and sensible rankings on tiny corpora."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from retrieval.bench import ReferenceBM25L
+from retrieval.bm25 import BM25Params, top_k
+from retrieval.index import IndexEntry, IndexSnapshot
+
+WORDS = [f"w{i}" for i in range(300)]
+
+
+def random_corpus(seed: int, n_docs: int = 400) -> list[list[str]]:
+    rng = random.Random(seed)
+    docs = [[rng.choice(WORDS[: rng.randint(5, 300)]) for _ in range(rng.randint(1, 60))] for _ in range(n_docs)]
+    return docs + docs[: n_docs // 4]  # exact duplicates: ties the ranking must break like the reference
+
+
+def random_queries(seed: int, count: int = 150) -> list[list[str]]:
+    rng = random.Random(seed)
+    return [[rng.choice(WORDS) for _ in range(rng.randint(1, 12))] + ["unknown-term"] for _ in range(count)]
+
+
+def snapshot_of(docs: list[list[str]], params: BM25Params | None = None) -> IndexSnapshot:
+    params = params or BM25Params()
+    return IndexSnapshot.build([IndexEntry(i + 1, f"doc{i % 9}", terms) for i, terms in enumerate(docs)], params)
+
+
+def reference_top(scores: np.ndarray, docs: list[list[str]], query: list[str], k: int) -> list[int]:
+    """The reference's top k among documents holding a query term (the engine returns no others)."""
+    holders = np.array([i for i, doc in enumerate(docs) if set(doc) & set(query)], dtype=np.int64)
+    if not holders.size:
+        return []
+    return top_k(holders, scores[holders], k)[0].tolist()
+
+
+@pytest.mark.parametrize(
+    ("variant", "reference"),
+    [
+        ("bm25l", lambda docs: ReferenceBM25L(docs, k1=1.5, b=0.75, delta=0.5)),
+        ("okapi", lambda docs: BM25Okapi(docs, k1=1.5, b=0.75)),
+    ],
+)
+def test_scores_and_rankings_equal_rank_bm25(variant, reference) -> None:
+    docs = random_corpus(1)
+    snapshot = snapshot_of(docs, BM25Params(variant))
+    ref = reference(docs)
+    for query in random_queries(2):
+        expected = ref.get_scores(query)
+        assert np.array_equal(snapshot.all_scores(query), expected)  # bit for bit: same operations, same order
+        hits = snapshot.search(query, 10)
+        assert [hit.position for hit in hits] == reference_top(expected, docs, query, 10)
+        assert [hit.score for hit in hits] == [expected[hit.position] for hit in hits]
+
+
+def test_reference_is_textbook_bm25l_as_bm25s_computes_it() -> None:
+    """rank-bm25 0.2.2 multiplies BM25L by tf again; the reference (its 0.2.1 scoring) matches bm25s's bm25l."""
+    bm25s = pytest.importorskip("bm25s")
+    docs = random_corpus(3, 200)
+    snapshot = snapshot_of(docs)
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(term, len(vocab)) for term in doc] for doc in docs]
+    model = bm25s.BM25(method="bm25l", k1=1.5, b=0.75, delta=0.5)
+    model.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    for query in random_queries(4, 50):
+        known = [vocab[t] for t in query if t in vocab]
+        if known:
+            np.testing.assert_allclose(snapshot.all_scores(query), model.get_scores(known), rtol=2e-6)
+
+
+def test_lucene_matches_bm25s_lucene() -> None:
+    bm25s = pytest.importorskip("bm25s")
+    docs = random_corpus(5, 200)
+    snapshot = snapshot_of(docs, BM25Params("lucene"))
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(term, len(vocab)) for term in doc] for doc in docs]
+    model = bm25s.BM25(method="lucene", k1=1.5, b=0.75)
+    model.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    for query in random_queries(6, 50):
+        known = [vocab[t] for t in query if t in vocab]
+        if known:
+            np.testing.assert_allclose(snapshot.all_scores(query), model.get_scores(known), rtol=2e-6, atol=1e-6)
+
+
+def test_float32_weights_stay_within_a_millionth() -> None:
+    docs = random_corpus(7)
+    snapshot = snapshot_of(docs)
+    for query in random_queries(8, 40):
+        ids, counts = snapshot.term_ids(query)
+        approx = np.zeros(len(snapshot))
+        for term_id, count in zip(ids, counts):
+            start, end = snapshot.indptr[term_id], snapshot.indptr[term_id + 1]
+            approx[snapshot.indices[start:end]] += snapshot.weights[start:end] * count
+        approx += float(np.dot(snapshot.absent[ids], counts))
+        np.testing.assert_allclose(approx, snapshot.all_scores(query), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n_chunks", [1, 2, 20])
+def test_tiny_corpora_rank_the_chunk_with_the_term_first(n_chunks: int) -> None:
+    """BM25Okapi scores one chunk negative and two chunks zero; the default variant must not."""
+    docs = [["서울", "날씨", "맑음"]] + [["부산", "바다", f"항구{i}"] for i in range(n_chunks - 1)]
+    target = n_chunks // 2
+    docs[0], docs[target] = docs[target], docs[0]
+    snapshot = snapshot_of(docs)
+    hits = snapshot.search(["서울", "날씨"], 5)
+    assert hits[0].position == target
+    assert hits[0].score > 0
+    assert all(hit.position == target for hit in hits)  # chunks without any query term are never returned
+    assert snapshot.search(["없는단어"], 5) == []
+
+
+def test_many_duplicates_tie_break_by_position() -> None:
+    docs = [["a", "b"], ["a"], ["a", "b"], ["c"]] * 50
+    snapshot = snapshot_of(docs)
+    hits = snapshot.search(["a", "b"], 10)
+    assert [hit.position for hit in hits] == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]

@@ -1,0 +1,173 @@
+"""The index snapshot: incremental changes equal a rebuild; the saved file round-trips or is refused."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corpus.store import Store
+from retrieval.bm25 import BM25Params
+from retrieval.engine import Engine
+from retrieval.index import IndexEntry, IndexSnapshot
+
+TAG = {"generation": 3, "settings": "test"}
+WORDS = [f"t{i}" for i in range(200)] + ["서울", "부산", "#서울", "#울특"]
+
+
+def entries(seed: int, count: int, first_row: int = 1) -> list[IndexEntry]:
+    rng = random.Random(seed)
+    return [
+        IndexEntry(first_row + i, f"doc{(first_row + i) // 7}", [rng.choice(WORDS[: rng.randint(3, len(WORDS))]) for _ in range(rng.randint(1, 40))])
+        for i in range(count)
+    ]
+
+
+def queries(seed: int, count: int = 60) -> list[list[str]]:
+    rng = random.Random(seed)
+    return [[rng.choice(WORDS) for _ in range(rng.randint(1, 8))] for _ in range(count)]
+
+
+def assert_same_index(a: IndexSnapshot, b: IndexSnapshot) -> None:
+    assert len(a) == len(b)
+    assert a.row_ids.tolist() == b.row_ids.tolist()
+    assert a.doc_ids.tolist() == b.doc_ids.tolist()
+    for query in queries(11):
+        assert np.array_equal(a.all_scores(query), b.all_scores(query))
+        assert a.search(query, 10) == b.search(query, 10)
+        assert [a.document_frequency(t) for t in query] == [b.document_frequency(t) for t in query]
+        assert [a.term_idf(t) for t in query] == [b.term_idf(t) for t in query]
+
+
+def test_incremental_add_equals_a_rebuild() -> None:
+    first, second, third = entries(1, 150), entries(2, 30, 151), entries(3, 1, 181)
+    params = BM25Params()
+    grown = IndexSnapshot.build(first, params).with_entries(second).with_entries(third)
+    assert_same_index(grown, IndexSnapshot.build(first + second + third, params))
+
+
+def test_removing_a_document_equals_a_rebuild_without_it() -> None:
+    everything = entries(4, 200)
+    params = BM25Params()
+    removed = IndexSnapshot.build(everything, params).without_document("doc5")
+    assert "doc5" not in removed.doc_ids.tolist()
+    assert_same_index(removed, IndexSnapshot.build([e for e in everything if e.doc_id != "doc5"], params))
+
+
+def test_a_term_only_the_removed_document_had_is_unknown_again() -> None:
+    params = BM25Params()
+    snapshot = IndexSnapshot.build([IndexEntry(1, "a", ["고유어", "공통"]), IndexEntry(2, "b", ["공통"])], params)
+    removed = snapshot.without_document("a")
+    assert removed.document_frequency("고유어") == 0
+    assert removed.search(["고유어"], 5) == []
+    assert removed.all_scores(["고유어", "공통"]).tolist() == IndexSnapshot.build(
+        [IndexEntry(2, "b", ["공통"])], params
+    ).all_scores(["고유어", "공통"]).tolist()
+
+
+def test_snapshots_are_never_changed_by_later_ones() -> None:
+    params = BM25Params()
+    before = IndexSnapshot.build(entries(5, 50), params)
+    scores = [before.all_scores(q) for q in queries(12, 10)]
+    before.with_entries(entries(6, 20, 51)).without_document("doc3")
+    assert all(np.array_equal(s, before.all_scores(q)) for s, q in zip(scores, queries(12, 10)))
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    params = BM25Params()
+    snapshot = IndexSnapshot.build(entries(7, 120), params)
+    path = tmp_path / "index" / "bm25.npz"
+    snapshot.save(path, TAG)
+    loaded = IndexSnapshot.load(path, TAG, params)
+    assert loaded is not None
+    assert_same_index(loaded, snapshot)
+    # a loaded (memory-mapped) snapshot still grows and shrinks like a built one
+    assert_same_index(
+        loaded.with_entries(entries(8, 10, 121)).without_document("doc2"),
+        snapshot.with_entries(entries(8, 10, 121)).without_document("doc2"),
+    )
+
+
+def test_empty_snapshot_round_trips(tmp_path: Path) -> None:
+    params = BM25Params()
+    path = tmp_path / "bm25.npz"
+    IndexSnapshot.empty(params).save(path, TAG)
+    loaded = IndexSnapshot.load(path, TAG, params)
+    assert loaded is not None and len(loaded) == 0
+    assert loaded.search(["서울"], 5) == []
+
+
+def test_stale_or_foreign_settings_are_not_loaded(tmp_path: Path) -> None:
+    params = BM25Params()
+    path = tmp_path / "bm25.npz"
+    IndexSnapshot.build(entries(9, 20), params).save(path, TAG)
+    assert IndexSnapshot.load(path, {**TAG, "generation": 4}, params) is None
+    assert IndexSnapshot.load(path, TAG, BM25Params(k1=1.2)) is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: data[:10],
+        lambda data: b"",
+        lambda data: b"PK\x03\x04 an old npz or any other file" + data[40:],  # foreign
+        lambda data: data[:8] + (10**9).to_bytes(8, "little") + data[16:],  # header length garbage
+        lambda data: data[:16] + b"{not json" + data[25:],
+        lambda data: data + b"\0" * 64,  # trailing bytes
+    ],
+)
+def test_damaged_files_are_refused(tmp_path: Path, damage) -> None:
+    params = BM25Params()
+    path = tmp_path / "bm25.npz"
+    IndexSnapshot.build(entries(10, 30), params).save(path, TAG)
+    path.write_bytes(damage(path.read_bytes()))
+    assert IndexSnapshot.load(path, TAG, params) is None
+
+
+def test_engine_rebuilds_a_damaged_index_from_the_store(tmp_path: Path, analyzer) -> None:
+    index_path = tmp_path / "index" / "bm25.npz"
+    engine = Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path)
+    engine.seed_if_new()
+    expected = engine.ask("1차 평가에서 탈락한 팀은 어디야?")
+    engine.close()
+    index_path.write_bytes(index_path.read_bytes()[:100])
+    with Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path) as reopened:
+        assert reopened.ask("1차 평가에서 탈락한 팀은 어디야?") == expected
+    # the rebuilt index was saved again and is what the next start loads
+    with Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path) as again:
+        assert isinstance(again.snapshot.indices, np.ndarray) and again.snapshot.indices.base is not None
+        assert again.ask("1차 평가에서 탈락한 팀은 어디야?") == expected
+
+
+def test_damage_inside_the_arrays_is_caught_by_the_checksum(tmp_path: Path) -> None:
+    params = BM25Params()
+    path = tmp_path / "bm25.npz"
+    IndexSnapshot.build(entries(12, 60), params).save(path, TAG)
+    data = bytearray(path.read_bytes())
+    data[-200] ^= 0x10  # a bit flip inside the arrays; header and size intact
+    path.write_bytes(bytes(data))
+    assert IndexSnapshot.load(path, TAG, params) is None
+
+
+def test_a_large_damaged_index_is_served_then_replaced_after_the_background_check(
+    tmp_path: Path, analyzer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("retrieval.index.VERIFY_INLINE_BYTES", 0)  # every file counts as large
+    index_path = tmp_path / "index" / "bm25.npz"
+    with Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path) as engine:
+        engine.seed_if_new()
+        expected = engine.ask("1차 평가에서 탈락한 팀은 어디야?")
+    data = bytearray(index_path.read_bytes())
+    data[-300] ^= 0x01
+    index_path.write_bytes(bytes(data))
+    engine = Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path)
+    loaded = engine.snapshot
+    assert loaded.unverified is not None  # served at once, checked in the background
+    engine.close()  # waits for the check
+    assert engine.snapshot is not loaded
+    assert "damaged" in caplog.text
+    with Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path) as again:
+        assert again.ask("1차 평가에서 탈락한 팀은 어디야?") == expected
