@@ -106,7 +106,7 @@ class Engine:
         started = time.perf_counter()
         params = bm25_params(self.settings)
         snapshot = IndexSnapshot.build((to_index_entry(row, self.settings) for row in self.store.index_rows()), params)
-        log.info("index built from the store: %d chunks in %.2f s", len(snapshot), time.perf_counter() - started)
+        log.debug("index built from the store: %d chunks in %.2f s", len(snapshot), time.perf_counter() - started)
         self._save(snapshot, self._index_tag())
         return snapshot
 

@@ -71,7 +71,7 @@ class SynonymTable:
                 for target in targets:
                     if target != source and phrases[target] and phrases[target] != phrases[source]:
                         table.setdefault(phrases[source], []).append((phrases[target], target))
-        log.info("synonyms %s: %d entries", path, len(table))
+        log.debug("synonyms %s: %d entries", path, len(table))
         return cls({phrase: tuple(alternatives) for phrase, alternatives in table.items()})
 
     def expand(self, text: str, tokens: Sequence[Token], known: Callable[[str], bool]) -> str | None:
