@@ -14,6 +14,7 @@ import re
 import threading
 import time
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,14 +22,14 @@ from corpus.bundled import bundled_documents
 from corpus.document import Document, make_document
 from corpus.errors import DuplicateDocument, EmptyDocument, InvalidQuestion
 from corpus.loaders import LoadedText, LoadLimits, load_bytes, load_path, safe_filename
-from corpus.store import DocumentInfo, IndexRow, Store
-from retrieval.analyzer import Analyzer
+from corpus.store import DocumentInfo, IndexRow, Store, StoredChunk
+from retrieval.analyzer import Analyzer, Token
 from retrieval.answer import Answer
 from retrieval.bm25 import BM25Params
 from retrieval.index import IndexEntry, IndexSnapshot
 from retrieval.index import file_intact as index_file_intact
 from retrieval.preparation import prepare_chunks
-from retrieval.qa import answer_question
+from retrieval.qa import ChunkFetcher, answer_question
 from retrieval.settings import DEFAULT_SETTINGS, RetrievalSettings
 from retrieval.synonyms import SynonymTable
 from retrieval.terms import chunk_terms
@@ -36,6 +37,11 @@ from retrieval.terms import chunk_terms
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
+STALE_SNAPSHOT_RETRIES = 3
+
+
+class _StaleSnapshot(Exception):
+    """The snapshot a question used lost rows to a removal: search again on the current one."""
 _TAGS = re.compile(r"<[^>\n]{0,200}>")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
 # Zero-width and direction marks are deleted, not spaced: "한\u200b국어" is still "한국어".
@@ -153,12 +159,34 @@ class Engine:
         text = clean_question(question)
         if not text:
             raise InvalidQuestion("질문을 입력해 주세요.")
-        snapshot = self.snapshot
         tokens = self.analyzer.content_tokens(text)
+        for _ in range(STALE_SNAPSHOT_RETRIES):
+            try:
+                return self._answer(question, text, tokens, top_k)
+            except _StaleSnapshot:
+                continue
+        return self._answer(question, text, tokens, top_k, fetch=self.store.chunks)
+
+    def _answer(
+        self, question: str, text: str, tokens: list[Token], top_k: int, fetch: ChunkFetcher | None = None
+    ) -> Answer:
+        snapshot = self.snapshot
         expanded = self.synonyms.expand(text, tokens, known=lambda form: snapshot.document_frequency(form) > 0)
         if expanded is not None:
             text, tokens = expanded, self.analyzer.content_tokens(expanded)
-        return answer_question(question, text, tokens, snapshot, self.store.chunks, self.settings, top_k)
+        return answer_question(question, text, tokens, snapshot, fetch or self._fetch_chunks, self.settings, top_k)
+
+    def _fetch_chunks(self, row_ids: Iterable[int]) -> dict[int, StoredChunk]:
+        """Chunks by row id, all of them or _StaleSnapshot.
+
+        A removal swaps the snapshot before it deletes rows, so a question that started on the
+        older snapshot and finds rows gone searches again on the current one.
+        """
+        wanted = list(row_ids)
+        found = self.store.chunks(wanted)
+        if len(found) == len(wanted):
+            return found
+        raise _StaleSnapshot
 
     def add_document(self, document: Document, added_by: str) -> AddedDocument:
         """Analyse, store and index one document; refuses duplicates before analysing."""
@@ -188,8 +216,14 @@ class Engine:
 
     def remove_document(self, doc_id: str) -> DocumentInfo:
         with self._change_lock:
-            info = self.store.remove_document(doc_id)
-            self.snapshot = self.snapshot.without_document(info.id)
+            info = self.store.document(doc_id)
+            previous = self.snapshot
+            self.snapshot = previous.without_document(info.id)
+            try:
+                self.store.remove_document(info.id)
+            except BaseException:
+                self.snapshot = previous
+                raise
             self._save_in_background(self.snapshot)
         return info
 
