@@ -101,7 +101,7 @@ def run_bench(settings: Settings, args: argparse.Namespace, console: Console) ->
     Console(width=max(console.width, 220)).print(results_table(results))
     for result in results:
         for note in result.notes:
-            console.print(f"{result.chunks:,} chunks: {note}", markup=False)
+            console.print(f"청크 {result.chunks:,}개: {note}", markup=False)
     return 0
 
 
@@ -112,18 +112,18 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 def results_table(results) -> Table:
     table = Table(title="qabot bench")
     columns = [
-        ("chunks", lambda r: f"{r.chunks:,}"),
-        ("query p50/p95 ms", lambda r: f"{_fmt(r.query_p50_ms)} / {_fmt(r.query_p95_ms)}"),
-        ("retrieve p50/p95 ms", lambda r: f"{_fmt(r.retrieve_p50_ms, 3)} / {_fmt(r.retrieve_p95_ms, 3)}"),
-        ("reference p50 ms", lambda r: _fmt(r.reference_p50_ms, 1)),
+        ("청크", lambda r: f"{r.chunks:,}"),
+        ("엔진 p50/p95 ms", lambda r: f"{_fmt(r.query_p50_ms)} / {_fmt(r.query_p95_ms)}"),
+        ("검색 p50/p95 ms", lambda r: f"{_fmt(r.retrieve_p50_ms, 3)} / {_fmt(r.retrieve_p95_ms, 3)}"),
+        ("참조 p50 ms", lambda r: _fmt(r.reference_p50_ms, 1)),
         ("bm25s p50/p95 ms", lambda r: f"{_fmt(r.bm25s_p50_ms, 3)} / {_fmt(r.bm25s_p95_ms, 3)}"),
-        ("×ref / ×bm25s", lambda r: f"{_ratio(r.reference_p50_ms, r.retrieve_p50_ms)} / {_ratio(r.bm25s_p50_ms, r.retrieve_p50_ms)}"),
-        ("same top-10 (bm25s)", lambda r: f"{_fmt(r.same_top10, 3)} ({_fmt(r.bm25s_same_top10, 3)})"),
-        ("build s (Kiwi + rest)", lambda r: f"{_fmt(r.build_s, 1)} ({_fmt(r.analysis_s, 1)} + {_fmt(r.index_s, 1)})"),
-        ("analysis / Kiwi chars/s", lambda r: f"{_fmt(r.analysis_chars_per_s, 0)} / {_fmt(r.kiwi_chars_per_s, 0)}"),
-        ("start-up s", lambda r: _fmt(r.startup_s)),
-        ("peak RSS MB", lambda r: _fmt(r.peak_rss_mb, 0)),
-        ("add / remove s", lambda r: f"{_fmt(r.add_s)} / {_fmt(r.remove_s)}"),
+        ("배수: 참조 / bm25s", lambda r: f"{_ratio(r.reference_p50_ms, r.retrieve_p50_ms)} / {_ratio(r.bm25s_p50_ms, r.retrieve_p50_ms)}"),
+        ("상위 10 일치 (bm25s)", lambda r: f"{_fmt(r.same_top10, 3)} ({_fmt(r.bm25s_same_top10, 3)})"),
+        ("색인 s (Kiwi + 나머지)", lambda r: f"{_fmt(r.build_s, 1)} ({_fmt(r.analysis_s, 1)} + {_fmt(r.index_s, 1)})"),
+        ("분석 / Kiwi 글자/s", lambda r: f"{_fmt(r.analysis_chars_per_s, 0)} / {_fmt(r.kiwi_chars_per_s, 0)}"),
+        ("시작 s", lambda r: _fmt(r.startup_s)),
+        ("최대 RSS MB", lambda r: _fmt(r.peak_rss_mb, 0)),
+        ("추가 / 삭제 s", lambda r: f"{_fmt(r.add_s)} / {_fmt(r.remove_s)}"),
     ]
     for name, _ in columns:
         table.add_column(name, justify="right")
