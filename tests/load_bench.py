@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             if server.errors:
                 problems.append(f"Bot API errors: {server.errors[:5]}")
         finally:
-            code = run.stop()
+            code, _ = run.stop(timeout=20)
 
     print(f"questions: {total} from {args.chats} chats ({args.per_chat} each), queued in {queued:.2f} s")
     print(f"all answered after {elapsed:.2f} s: {total / elapsed:.1f} questions/s")

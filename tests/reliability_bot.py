@@ -12,16 +12,13 @@ The crash test starts its own processes with `BotRun`, since it kills them.
 from __future__ import annotations
 
 import itertools
-import signal
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tests.botapi import BotApiServer
-from tests.reliability_helpers import REPO, subprocess_env
+from tests.reliability_helpers import REPO
+from tests.telegram.botprocess import BotProcess
 
 if TYPE_CHECKING:
     import pytest
@@ -32,7 +29,6 @@ BOT_USERNAME = "qabot_reliability_bot"
 ADMIN_ID = 7001
 SECOND_ADMIN_ID = 7002
 ADMIN_USERNAME = "corpus_boss"
-START_TIMEOUT = 120.0
 
 _ids = itertools.count(300_000)
 
@@ -42,71 +38,11 @@ def fresh_id() -> int:
     return next(_ids)
 
 
-class BotRun:
-    """One `python -m bot` process on a data dir; its output goes to a log file."""
+class BotRun(BotProcess):
+    """One `python -m bot` process for the reliability tests: both admins, output in log files."""
 
     def __init__(self, server: BotApiServer, data_dir: Path, log_dir: Path, **env: str) -> None:
-        self.server = server
-        self.data_dir = data_dir
-        self.log_dir = log_dir
-        self.env = env
-        self.process: subprocess.Popen | None = None
-        self.logs: list[Path] = []
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def start(self, wait: bool = True) -> None:
-        log = self.log_dir / f"bot-{len(self.logs) + 1}.log"
-        self.logs.append(log)
-        mark = self.server.mark()
-        settings = {
-            "TELEGRAM_API_URL": self.server.url,
-            "TELEGRAM_BOT_TOKEN": self.server.token,
-            "QABOT_ADMIN_IDS": f"{ADMIN_ID},{SECOND_ADMIN_ID}",
-            "QABOT_LOG_LEVEL": "DEBUG",
-        }
-        env = subprocess_env(self.data_dir, **{**settings, **self.env})
-        with open(log, "wb") as output:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot"], cwd=self.log_dir, env=env, stdout=output, stderr=subprocess.STDOUT
-            )
-        if wait:
-            self.wait_polling(mark)
-
-    def wait_polling(self, mark: int) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the bot exited with {self.process.returncode}:\n{self.output()[-3000:]}")
-            if any(call.method == "getUpdates" for call in self.server.calls(since=mark)):
-                return
-            time.sleep(0.05)
-        raise TimeoutError(f"the bot did not start polling:\n{self.output()[-3000:]}")
-
-    def stop(self, timeout: float = 20.0) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
-
-    def kill(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        return self.process.wait(30)
-
-    def output(self) -> str:
-        return "\n".join(path.read_text("utf-8", "replace") for path in self.logs if path.exists())
+        super().__init__(server, data_dir, log_dir, admin_ids=f"{ADMIN_ID},{SECOND_ADMIN_ID}", **env)
 
 
 WRONG_TOKEN = "424242:WRONGsecretTOKEN-rejected_Q8z1x"
@@ -151,7 +87,7 @@ def _stop_shared() -> None:
             _shared.rejected.process.kill()
             _shared.rejected.process.wait()
         if _shared.run.running:
-            _shared.run.stop()
+            _shared.run.stop(timeout=20)
     finally:
         _shared.server.stop()
         _shared.rejected.server.stop()

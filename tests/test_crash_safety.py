@@ -462,7 +462,7 @@ def bot_crashes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     finally:
         for crash in crashes.values():
             if crash.run.running:
-                crash.run.stop()
+                crash.run.stop(timeout=20)
             crash.server.stop()
 
 
@@ -494,7 +494,7 @@ def test_bot_killed_mid_upload_recovers_and_the_admin_can_resend(
     assert "김하늘" in answer.plain_text, answer.plain_text
     assert server.errors == []
 
-    assert crash.run.stop() == 0
+    assert crash.run.stop(timeout=20)[0] == 0
     store_path = _store_files(crash.run.data_dir)[0]
     docs = assert_store_consistent(store_path)
     assert len(docs) == len(before) + 1

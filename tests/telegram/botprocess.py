@@ -21,8 +21,11 @@ START_TIMEOUT = 90
 class BotProcess:
     """Starts, stops and restarts `python -m bot` with a given data dir; keeps its stderr."""
 
-    def __init__(self, server: BotApiServer, data_dir: Path, log_dir: Path, **extra_env: str) -> None:
+    def __init__(
+        self, server: BotApiServer, data_dir: Path, log_dir: Path, admin_ids: str = str(ADMIN_ID), **extra_env: str
+    ) -> None:
         self.server = server
+        self.admin_ids = admin_ids
         self.data_dir = data_dir
         self.log_dir = log_dir
         self.extra_env = extra_env
@@ -36,18 +39,23 @@ class BotProcess:
             TELEGRAM_API_URL=self.server.url,
             TELEGRAM_BOT_TOKEN=self.server.token,
             QABOT_DATA_DIR=str(self.data_dir),
-            QABOT_ADMIN_IDS=str(ADMIN_ID),
+            QABOT_ADMIN_IDS=self.admin_ids,
             QABOT_LOG_LEVEL="DEBUG",
             PYTHONPATH=str(REPO),
-            **self.extra_env,
         )
+        env.update(self.extra_env)
         return env
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def start(self) -> None:
+    def start(self, wait: bool = True) -> None:
         self.starts += 1
         log = self.log_dir / f"bot-{self.starts}.log"
         self.logs.append(log)
@@ -60,6 +68,11 @@ class BotProcess:
                 stdout=stderr,
                 stderr=subprocess.STDOUT,
             )
+        if wait:
+            self.wait_polling(mark)
+
+    def wait_polling(self, mark: int) -> None:
+        """Wait until the bot, started after `mark`, is about to poll."""
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -69,7 +82,7 @@ class BotProcess:
             # when it returns, up to its 10 s timeout later).
             if any(c.method.lower() == "deletewebhook" for c in self.server.calls(since=mark)):
                 return
-            time.sleep(0.1)
+            time.sleep(0.05)
         raise TimeoutError(f"the bot did not start polling:\n{self.output()[-3000:]}")
 
     def ensure_running(self) -> None:
@@ -88,6 +101,11 @@ class BotProcess:
             self.process.wait()
             raise
         return code, time.monotonic() - started
+
+    def kill(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        return self.process.wait(30)
 
     def output(self) -> str:
         return "\n".join(p.read_text("utf-8", "replace") for p in self.logs if p.exists())
