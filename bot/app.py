@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from corpus.loaders import LoadLimits
 from corpus.store import Store
+from retrieval import kernels
 from retrieval.analyzer import shared_analyzer
 from retrieval.engine import Engine
 from retrieval.synonyms import SynonymTable, ensure_synonyms_file
@@ -14,8 +15,9 @@ from bot.settings import Settings
 def open_engine(settings: Settings, warm_up: bool = True) -> Engine:
     store = Store(settings.store_path)
     analyzer = shared_analyzer(settings.user_dictionary)
-    if warm_up:
+    if warm_up:  # pay Kiwi's first call and the search kernels' loading before the first question
         analyzer.warm_up()
+        kernels.warm_up()
     engine = Engine(
         store,
         analyzer,

@@ -43,6 +43,7 @@ from corpus.chunker import Chunk
 from corpus.document import Document
 from corpus.store import AnalysedChunk, Store
 from retrieval.analyzer import Analysis, Analyzer, Token
+from retrieval.bm25 import csc_weights
 from retrieval.bm25 import top_k as select_top_k
 from retrieval.engine import Engine, clean_question, to_index_entry
 from retrieval.index import IndexSnapshot
@@ -567,7 +568,9 @@ def _bm25s_from_snapshot(snapshot: IndexSnapshot, settings: RetrievalSettings):
 
     model = bm25s.BM25(method="bm25l", k1=settings.k1, b=settings.b, delta=settings.delta)
     model.scores = {
-        "data": np.asarray(snapshot.weights),
+        "data": csc_weights(
+            snapshot.indptr, snapshot.indices, snapshot.term_counts, 1.0 / snapshot.inverse_norm, snapshot.idf, snapshot.params
+        ),
         "indices": np.asarray(snapshot.indices),
         "indptr": np.asarray(snapshot.indptr),
         "num_docs": len(snapshot),

@@ -10,11 +10,9 @@ f - f(0) so it stays sparse, and the constant is added back per query term.
 BM25Okapi scores a one-chunk corpus negative and a two-chunk one zero, which is why
 bm25l is the default.
 
-A query runs in two steps. `candidates` reads the query terms' postings (float32
-weights, CSC) except the commonest terms', whose long lists hold little of the score:
-those are only looked up for the chunks that can still reach the top k, which is
-usually a handful. `exact_scores` then scores the few candidates in float64 with the
-reference's own operation order, so rankings and ties are those of rank-bm25, bit for bit.
+The weights a query reads are computed from the counts in retrieval.kernels, which
+also rescores the final candidates with `exact_scores`' operations. `csc_weights` gives
+the same weights as a float32 array, in the layout bm25s keeps.
 """
 
 from __future__ import annotations
@@ -25,10 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 
 OKAPI_EPSILON = 0.25
-# float32 weights summed over up to a few hundred terms stay within ~1e-5 of the exact sum;
-# candidates are kept with this margin so the float64 rescoring sees every contender.
-CANDIDATE_SLACK = 1e-4
-TAIL_SHARE = 0.25  # of the query's score bound, at most, left to the commonest terms' lookups
 WEIGHT_BLOCK = 1 << 24  # postings per block when computing weights, bounds temporary memory
 
 
@@ -119,41 +113,6 @@ def csc_weights(
     return weights
 
 
-def column_max(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Each term's largest weight (0 for a term without postings): its contribution bound."""
-    result = np.zeros(indptr.size - 1, dtype=np.float32)
-    nonempty = np.flatnonzero(np.diff(indptr) > 0)
-    if nonempty.size:
-        result[nonempty] = np.maximum.reduceat(weights, indptr[nonempty])
-    return result
-
-
-def _accumulate(
-    partial: np.ndarray, indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, term_id: int, count: float
-) -> None:
-    """Add one term's weights (× its count in the query) to its chunks' scores (np.add.at: one pass)."""
-    start, end = indptr[term_id], indptr[term_id + 1]
-    values = weights[start:end] if count == 1 else weights[start:end] * np.float32(count)
-    np.add.at(partial, indices[start:end], values)
-
-
-def _lookup(positions: np.ndarray, start: int, end: int, indices: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The weights of one term (its postings are indices[start:end], ascending) at sorted positions; 0 where absent."""
-    values = np.zeros(positions.size, dtype=np.float64)
-    if end > start and positions.size:
-        postings = indices[start:end]
-        where = np.minimum(np.searchsorted(postings, positions), end - start - 1)
-        found = postings[where] == positions
-        values[found] = weights[start:end][where[found]]
-    return values
-
-
-def kth_largest(values: np.ndarray, k: int) -> float:
-    if values.size < k:
-        return 0.0
-    return float(np.partition(values, values.size - k)[values.size - k])
-
-
 def exact_scores(
     idf_values: np.ndarray, counts: np.ndarray, doc_len: np.ndarray, avgdl: float, params: BM25Params
 ) -> np.ndarray:
@@ -199,58 +158,3 @@ def top_k(positions: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray
     return positions[order], scores[order]
 
 
-def candidates(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    weights: np.ndarray,
-    bounds: np.ndarray,
-    term_ids: np.ndarray,
-    term_counts: np.ndarray,
-    n_docs: int,
-    k: int,
-    prune: bool = True,
-) -> np.ndarray:
-    """Chunks that may be in the top k (sorted positions), reading as few postings as possible.
-
-    The query's commonest terms hold most of its postings but little of its score: the
-    longest posting lists whose bounds (largest weight × count) add up to at most
-    TAIL_SHARE of the query's total bound form the tail. The other terms are read in full
-    into a float32 accumulator; if the tail's bound is below the k-th best score so far,
-    no chunk the head missed can reach the top k, and only the chunks whose head score
-    plus that bound reaches the k-th have the tail terms looked up (binary search in the
-    tail's postings). Otherwise the tail is read in full too. Needs non-negative
-    weights (`prune`); without, every chunk holding a query term is a candidate.
-    """
-    if not term_ids.size or not n_docs:
-        return np.empty(0, dtype=np.int64)
-    if not prune:
-        postings = [indices[indptr[t] : indptr[t + 1]] for t in term_ids]
-        return np.unique(np.concatenate(postings)).astype(np.int64)
-    upper = bounds[term_ids].astype(np.float64) * term_counts
-    lengths = indptr[term_ids + 1] - indptr[term_ids]
-    by_length = np.argsort(-lengths, kind="stable")
-    tail_upper = np.cumsum(upper[by_length])
-    n_tail = int(np.searchsorted(tail_upper, TAIL_SHARE * tail_upper[-1], side="right"))
-    tail, head = by_length[:n_tail], by_length[n_tail:]
-    partial = np.zeros(n_docs, dtype=np.float32)
-    for t in head.tolist():
-        _accumulate(partial, indptr, indices, weights, term_ids[t], term_counts[t])
-    touched = np.flatnonzero(partial)
-    scores = partial[touched]
-    theta = kth_largest(scores, k)
-    rest = float(tail_upper[n_tail - 1]) if n_tail else 0.0
-    keep_ratio = 1 - CANDIDATE_SLACK
-    if rest >= theta * keep_ratio:  # the tail could still decide: read it too
-        for t in tail.tolist():
-            _accumulate(partial, indptr, indices, weights, term_ids[t], term_counts[t])
-        touched = np.flatnonzero(partial)
-        scores = partial[touched]
-        theta = kth_largest(scores, k)
-        return touched[scores >= theta * keep_ratio]
-    keep = scores + rest >= theta * keep_ratio
-    survivors, scores = touched[keep], scores[keep].astype(np.float64)
-    for t in tail.tolist():
-        start, end = int(indptr[term_ids[t]]), int(indptr[term_ids[t] + 1])
-        scores += _lookup(survivors, start, end, indices, weights) * term_counts[t]
-    theta = kth_largest(scores, k)
-    return survivors[scores >= theta * keep_ratio]

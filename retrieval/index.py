@@ -3,9 +3,9 @@
 A snapshot never changes: adding or removing a document returns a new snapshot built
 from this one's term counts plus or minus the rows, so a question being answered keeps
 the snapshot it started with. The counts are kept column-wise (CSC: per term, the chunks
-that hold it, ascending) beside the float32 weights derived from them, so a query reads
-only its terms' postings and an added document is merged in without re-reading the
-corpus. The vocabulary is a sorted array of 64-bit term hashes, not a dict of strings,
+that hold it, ascending) with each term's largest tf/norm, from which a query computes
+the weights it reads (retrieval.kernels): a query reads only its terms' postings,
+and an added document is merged in without re-reading the corpus or re-weighting it. The vocabulary is a sorted array of 64-bit term hashes, not a dict of strings,
 so a million-chunk index loads without building millions of Python objects.
 
 Snapshots are saved beside the store as one file of raw arrays (memory-mapped on load,
@@ -16,34 +16,33 @@ checked before use for small files, in the background for large ones (see Engine
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
+import threading
 import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from retrieval import kernels
 from retrieval.bm25 import (
     OKAPI_EPSILON,
     BM25Params,
     absent_term_score,
     average_length,
-    candidates,
-    column_max,
-    csc_weights,
     exact_idf,
     exact_scores,
     idf,
     length_norm,
-    top_k,
+    saturation,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +50,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2
+_VARIANT_CODES = {"bm25l": kernels.BM25L, "okapi": kernels.OKAPI, "lucene": kernels.LUCENE}
+
+INDEX_FORMAT = 3
 MAGIC = b"QABOTIX2"
 ALIGN = 64
 COUNT_BATCH = 1 << 22  # term occurrences counted per batch while building
@@ -77,13 +78,16 @@ class Hit:
     score: float
 
 
-def term_key(term: str) -> int:
-    """A term's stable 64-bit key (the same in every process, unlike hash())."""
-    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+def _joined(terms: Sequence[str]) -> np.ndarray:
+    """The terms as one UTF-8 buffer, separated by a byte UTF-8 never uses (see kernels)."""
+    return np.frombuffer(bytes([kernels.SEPARATOR]).join(term.encode("utf-8") for term in terms), dtype=np.uint8)
 
 
 def term_keys(terms: Sequence[str]) -> np.ndarray:
-    return np.fromiter(map(term_key, terms), dtype=np.uint64, count=len(terms))
+    """The terms' stable 64-bit keys (the same in every process, unlike hash())."""
+    if not terms:
+        return np.empty(0, dtype=np.uint64)
+    return kernels.hash_terms(_joined(terms))
 
 
 class Vocabulary:
@@ -136,31 +140,33 @@ class IndexSnapshot:
         row_ids: np.ndarray,
         doc_ids: np.ndarray,
         params: BM25Params,
-        weights: np.ndarray | None = None,
-        bounds: np.ndarray | None = None,
+        max_ntf: np.ndarray | None = None,
     ) -> None:
         self.vocabulary = vocabulary
         self.n_terms = n_terms
         self.indptr = indptr  # int64, n_terms + 1
         self.indices = indices  # int32 chunk positions, ascending within each term
-        self.term_counts = tf  # uint16, aligned with indices
+        self.term_counts = tf  # uint8 while every count fits (most corpora: half the memory), else uint16
         self.doc_len = doc_len  # int32, terms per chunk
         self.row_ids = row_ids
         self.doc_ids = doc_ids
         self.params = params
-        self.df = np.diff(indptr)
-        self.idf = idf(self.df, len(self), params)
-        self.absent = absent_term_score(self.idf, params)
         self.avgdl = average_length(doc_len)
-        self._okapi_floor = float(OKAPI_EPSILON * np.cumsum(self._raw_okapi_idf())[-1] / self.df.size) if (
-            params.variant == "okapi" and self.df.size
-        ) else 0.0
-        if weights is None:
-            norm = length_norm(doc_len, self.avgdl, params)
-            weights = csc_weights(indptr, indices, tf, norm, self.idf, params)
-        self.weights = weights
-        self.bounds = column_max(indptr, weights) if bounds is None else bounds
-        self.nonnegative = params.variant != "okapi" or not self.idf.size or bool(self.idf.min() >= 0)
+        okapi = params.variant == "okapi"
+        self._okapi_floor = float(OKAPI_EPSILON * np.cumsum(self._raw_okapi_idf())[-1] / n_terms) if okapi and n_terms else 0.0
+        # bm25l's and Lucene's idf are positive; Okapi's is negative for terms in most chunks
+        self.nonnegative = not okapi or not n_terms or bool(self.idf.min() >= 0)
+        self.inverse_norm = 1.0 / length_norm(doc_len, self.avgdl, params)
+        self._kernel_arrays = tuple(_read_only(a) for a in (indptr, indices, tf))
+        if max_ntf is None:
+            max_ntf = kernels.max_normalised_tf(*self._kernel_arrays, self.inverse_norm)
+        self.max_ntf = max_ntf  # per term, the largest tf/norm: its weight's bound with the idf
+        self._scratch = threading.local()
+        self._kernel_params = (
+            _VARIANT_CODES[params.variant],
+            *(float(value) for value in (params.k1, params.b, params.delta, self._okapi_floor, *saturation(params))),
+            self.nonnegative,
+        )
         # a loaded file too large to checksum before use: (path, data offset, data size, crc32)
         self.unverified: tuple[Path, int, int, int] | None = None
 
@@ -181,7 +187,7 @@ class IndexSnapshot:
             0,
             np.zeros(1, np.int64),
             np.empty(0, np.int32),
-            np.empty(0, np.uint16),
+            np.empty(0, np.uint8),
             np.empty(0, np.int32),
             np.empty(0, np.int64),
             np.empty(0, object),
@@ -190,6 +196,23 @@ class IndexSnapshot:
 
     def __len__(self) -> int:
         return self.doc_len.size
+
+    # Per-term arrays for comparisons and Okapi's floor, made on demand: a million-chunk
+    # index has millions of terms, and a query needs only its own (see kernels.search).
+    @cached_property
+    def df(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    @cached_property
+    def idf(self) -> np.ndarray:
+        return idf(self.df, len(self), self.params)
+
+    @cached_property
+    def absent(self) -> np.ndarray:
+        return absent_term_score(self.idf, self.params)
+
+    def _df_of(self, term_id: int) -> int:
+        return int(self.indptr[term_id + 1] - self.indptr[term_id])
 
     @property
     def tf(self) -> sp.csc_matrix:
@@ -272,11 +295,9 @@ class IndexSnapshot:
 
     def _known(self, terms: Sequence[str]) -> np.ndarray:
         """Ids of the terms (in order, repeats kept), -1 for terms no chunk holds."""
-        ids = self.vocabulary.lookup(terms)
-        if ids.size and self.df.size:
-            known = ids >= 0
-            ids[known & (self.df[np.where(known, ids, 0)] == 0)] = -1
-        return ids
+        if not terms:
+            return np.empty(0, dtype=np.int64)
+        return kernels.term_ids(_joined(terms), self.vocabulary.keys, self.vocabulary.ids, self._kernel_arrays[0])
 
     def term_ids(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known query terms as (ids, counts); a repeated query term counts again, as in rank-bm25."""
@@ -285,62 +306,62 @@ class IndexSnapshot:
         unique, counts = np.unique(ids, return_counts=True)
         return unique, counts.astype(np.float64)
 
-    def _exact(self, positions: np.ndarray | None, ids: np.ndarray) -> np.ndarray:
-        """rank-bm25's scores of the chunks at `positions` (None: every chunk) for the query term ids, in order."""
-        n_docs = len(self)
-        ids = ids[ids >= 0]  # rank-bm25: idf 0 for words the corpus lacks
-        unique, inverse = np.unique(ids, return_inverse=True)
-        idf_values = np.array(
-            [exact_idf(int(self.df[t]), n_docs, self.params, self._okapi_floor) for t in unique.tolist()], dtype=np.float64
-        )
-        if positions is None:  # every chunk, one query term at a time: memory stays O(chunks)
-            score = np.zeros(n_docs, dtype=np.float64)
-            for column in inverse.ravel().tolist():
-                start, end = int(self.indptr[unique[column]]), int(self.indptr[unique[column] + 1])
-                counts = np.zeros((n_docs, 1), dtype=np.int64)
-                counts[self.indices[start:end], 0] = self.term_counts[start:end]
-                score += exact_scores(idf_values[[column]], counts, self.doc_len, self.avgdl, self.params)
-            return score
-        counts = np.zeros((positions.size, unique.size), dtype=np.int64)
-        starts, ends = self.indptr[unique].tolist(), self.indptr[unique + 1].tolist()
-        for column, (start, end) in enumerate(zip(starts, ends)):
-            if end > start:
-                postings = self.indices[start:end]
-                where = np.minimum(postings.searchsorted(positions), end - start - 1)
-                held = postings[where] == positions
-                counts[held, column] = self.term_counts[start:end][where[held]]
-        inverse = inverse.ravel()
-        return exact_scores(idf_values[inverse], counts[:, inverse], self.doc_len[positions], self.avgdl, self.params)
+    def _query_idf(self, ids: np.ndarray) -> np.ndarray:
+        """rank-bm25's idf of each known query term id, in Python floats (math.log, not numpy's)."""
+        values = {t: exact_idf(self._df_of(t), len(self), self.params, self._okapi_floor) for t in set(ids.tolist())}
+        return np.array([values[t] for t in ids.tolist()], dtype=np.float64)
+
+    def _scratch_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This thread's accumulators for `candidates` (questions may be answered in parallel)."""
+        arrays = getattr(self._scratch, "arrays", None)
+        if arrays is None:
+            n_docs = len(self)
+            arrays = (np.zeros(n_docs, np.float64), np.zeros(n_docs, np.uint8), np.empty(n_docs, np.int32))
+            self._scratch.arrays = arrays
+        return arrays
 
     def search(self, terms: Sequence[str], k: int) -> list[Hit]:
         """Top-k chunks for the query terms (ties: lower position first); chunks matching no term are never returned."""
         ids = self._known(terms)
-        unique, counts = np.unique(ids[ids >= 0], return_counts=True)
-        if not unique.size or not len(self) or k <= 0:
+        ids = ids[ids >= 0]  # rank-bm25: idf 0 for words the corpus lacks
+        if not ids.size or not len(self) or k <= 0:
             return []
-        found = candidates(
-            self.indptr, self.indices, self.weights, self.bounds, unique, counts.astype(np.float64),
-            len(self), k, prune=self.nonnegative,
+        positions, scores = kernels.search(
+            *self._kernel_arrays, self.doc_len, self.inverse_norm, self.max_ntf, ids, k, self.avgdl,
+            self._kernel_params, *self._scratch_arrays(),
         )
-        positions, scores = top_k(found, self._exact(found, ids), k)
         return [
-            Hit(int(p), int(self.row_ids[p]), str(self.doc_ids[p]), float(s)) for p, s in zip(positions, scores)
+            Hit(int(p), int(self.row_ids[p]), str(self.doc_ids[p]), float(s))
+            for p, s in zip(positions.tolist(), scores.tolist())
         ]
 
     def all_scores(self, terms: Sequence[str]) -> np.ndarray:
-        """Every chunk's score, for comparison with reference implementations."""
-        return self._exact(None, self._known(terms))
+        """Every chunk's score, one query term at a time in numpy (memory O(chunks)): the
+        exhaustive check beside `search`, and the comparison with reference implementations."""
+        n_docs = len(self)
+        ids = self._known(terms)
+        ids = ids[ids >= 0]
+        idf_values = self._query_idf(ids)
+        score = np.zeros(n_docs, dtype=np.float64)
+        for term, term_idf in zip(ids.tolist(), idf_values.tolist()):
+            start, end = int(self.indptr[term]), int(self.indptr[term + 1])
+            counts = np.zeros((n_docs, 1), dtype=np.int64)
+            counts[self.indices[start:end], 0] = self.term_counts[start:end]
+            score += exact_scores(np.array([term_idf]), counts, self.doc_len, self.avgdl, self.params)
+        return score
 
     def document_frequency(self, term: str) -> int:
         term_id = int(self.vocabulary.lookup([term])[0])
-        return int(self.df[term_id]) if term_id >= 0 else 0
+        return self._df_of(term_id) if term_id >= 0 else 0
 
     def term_idf(self, term: str) -> float:
         """idf of a term; an unseen term gets the idf of a term seen once."""
-        term_id = int(self.vocabulary.lookup([term])[0])
-        if term_id < 0 or not self.df[term_id]:
+        df = self.document_frequency(term)
+        if not df:
             return float(idf(np.array([1]), max(len(self), 1), self.params)[0])
-        return float(self.idf[term_id])
+        if self.params.variant == "okapi":  # its floor depends on every term's idf
+            return float(self.idf[int(self.vocabulary.lookup([term])[0])])
+        return float(idf(np.array([df]), len(self), self.params)[0])
 
     # persistence --------------------------------------------------------------------
 
@@ -354,9 +375,8 @@ class IndexSnapshot:
         arrays = {
             "indptr": np.asarray(self.indptr, dtype=np.int64),
             "indices": np.asarray(self.indices, dtype=np.int32),
-            "tf": np.asarray(self.term_counts, dtype=np.uint16),
-            "weights": np.asarray(self.weights, dtype=np.float32),
-            "bounds": np.asarray(self.bounds, dtype=np.float32),
+            "tf": np.asarray(self.term_counts),
+            "max_ntf": np.asarray(self.max_ntf, dtype=np.float64),
             "keys": np.asarray(self.vocabulary.keys, dtype=np.uint64),
             "key_ids": np.asarray(self.vocabulary.ids, dtype=np.int32),
             "doc_len": np.asarray(self.doc_len, dtype=np.int32),
@@ -444,8 +464,8 @@ class IndexSnapshot:
             raise ValueError("checksum mismatch: the arrays are damaged")
         n_terms = int(header["n_terms"])
         indptr = array_of("indptr", mapped=False)
-        indices, tf, weights = array_of("indices"), array_of("tf"), array_of("weights")
-        bounds, keys, key_ids = array_of("bounds"), array_of("keys", mapped=False), array_of("key_ids", mapped=False)
+        indices, tf, max_ntf = array_of("indices"), array_of("tf"), array_of("max_ntf", mapped=False)
+        keys, key_ids = array_of("keys", mapped=False), array_of("key_ids", mapped=False)
         doc_len, row_ids = array_of("doc_len", mapped=False), array_of("row_ids", mapped=False)
         doc_index = array_of("doc_index", mapped=False)
         names_text = array_of("doc_names", mapped=False).tobytes().decode()
@@ -453,7 +473,7 @@ class IndexSnapshot:
         n_docs = doc_len.size
         checks = [
             indptr.size == n_terms + 1 and indptr[0] == 0 and indptr[-1] == indices.size,
-            tf.size == indices.size == weights.size and bounds.size == n_terms,
+            tf.size == indices.size and tf.dtype in (np.uint8, np.uint16) and max_ntf.size == n_terms,
             keys.size == key_ids.size and row_ids.size == doc_index.size == n_docs,
             not indptr.size or bool(np.all(np.diff(indptr) >= 0)),
             not keys.size or bool(np.all(keys[1:] >= keys[:-1])),
@@ -472,12 +492,18 @@ class IndexSnapshot:
             row_ids,
             names[doc_index] if n_docs else np.empty(0, object),
             params,
-            weights=weights,
-            bounds=bounds,
+            max_ntf=max_ntf,
         )
         if check[2] > VERIFY_INLINE_BYTES:
             snapshot.unverified = check
         return snapshot
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """A read-only view: mapped and built arrays then share one compiled kernel signature."""
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 def file_intact(path: Path, offset: int, size: int, checksum: int) -> bool:
@@ -536,13 +562,15 @@ def _append_rows(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CSC arrays with new rows (numbered from 0) placed after the existing `n_docs` rows, column by column."""
     new_indices = new_rows + np.int32(n_docs)
+    fits = not new_tf.size or int(new_tf.max()) <= np.iinfo(np.uint8).max
+    counts_dtype = np.uint8 if fits and (tf.dtype == np.uint8 or not indices.size) else np.uint16
     if not indices.size:
-        return new_indptr, new_indices, new_tf
+        return new_indptr, new_indices, new_tf.astype(counts_dtype)
     old_indptr = np.concatenate([indptr, np.full(n_terms + 1 - indptr.size, indptr[-1], dtype=np.int64)])
     # each new posting goes after all existing postings of its column
     at = np.repeat(old_indptr[1:], np.diff(new_indptr))
     return (
         old_indptr + new_indptr,
         np.insert(np.asarray(indices), at, new_indices),
-        np.insert(np.asarray(tf), at, new_tf),
+        np.insert(np.asarray(tf, dtype=counts_dtype), at, new_tf.astype(counts_dtype)),
     )

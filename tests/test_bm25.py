@@ -9,7 +9,7 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from retrieval.bench import ReferenceBM25L
-from retrieval.bm25 import BM25Params, top_k
+from retrieval.bm25 import BM25Params, csc_weights, top_k
 from retrieval.index import IndexEntry, IndexSnapshot
 
 WORDS = [f"w{i}" for i in range(300)]
@@ -88,14 +88,18 @@ def test_lucene_matches_bm25s_lucene() -> None:
 
 
 def test_float32_weights_stay_within_a_millionth() -> None:
+    """The weights handed to bm25s in the bench (f - f(0), float32) add up to the exact scores."""
     docs = random_corpus(7)
     snapshot = snapshot_of(docs)
+    weights = csc_weights(
+        snapshot.indptr, snapshot.indices, snapshot.term_counts, 1.0 / snapshot.inverse_norm, snapshot.idf, snapshot.params
+    )
     for query in random_queries(8, 40):
         ids, counts = snapshot.term_ids(query)
         approx = np.zeros(len(snapshot))
         for term_id, count in zip(ids, counts):
             start, end = snapshot.indptr[term_id], snapshot.indptr[term_id + 1]
-            approx[snapshot.indices[start:end]] += snapshot.weights[start:end] * count
+            approx[snapshot.indices[start:end]] += weights[start:end] * count
         approx += float(np.dot(snapshot.absent[ids], counts))
         np.testing.assert_allclose(approx, snapshot.all_scores(query), rtol=1e-6)
 
@@ -119,3 +123,40 @@ def test_many_duplicates_tie_break_by_position() -> None:
     snapshot = snapshot_of(docs)
     hits = snapshot.search(["a", "b"], 10)
     assert [hit.position for hit in hits] == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]
+
+
+def skewed_corpus(seed: int, n_docs: int = 6000) -> list[list[str]]:
+    """Zipf-distributed words: a few terms in most chunks, long tails of rare ones, as in real text."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, 4001)
+    weights /= weights.sum()
+    return [[f"z{i}" for i in rng.choice(4000, size=rng.integers(3, 90), p=weights)] for _ in range(n_docs)]
+
+
+@pytest.mark.parametrize("k", [1, 10, 40])
+def test_pruned_search_ranks_as_exhaustive_scoring_on_a_skewed_corpus(k: int) -> None:
+    """Long common lists take the pruned paths (searched for survivors, or read whole); rare ones lead."""
+    docs = skewed_corpus(11)
+    snapshot = snapshot_of(docs)
+    rng = random.Random(k)
+    for _ in range(60):
+        common = [f"z{rng.randint(0, 30)}" for _ in range(rng.randint(0, 20))]
+        rare = [f"z{rng.randint(30, 3999)}" for _ in range(rng.randint(1, 10))]
+        query = common + rare + rare[:1]  # a repeated term counts twice, as in rank-bm25
+        rng.shuffle(query)
+        expected = snapshot.all_scores(query)
+        hits = snapshot.search(query, k)
+        assert [hit.position for hit in hits] == reference_top(expected, docs, query, k)
+        assert [hit.score for hit in hits] == [expected[hit.position] for hit in hits]
+
+
+def test_okapi_with_negative_idf_ranks_every_holder() -> None:
+    """When most terms are in most chunks, Okapi's idf floor is negative too: no pruning, and the
+    ranking is still the reference's."""
+    docs = [["common", "x", "w"]] * 30 + [["common", "y", "y", "w"]] * 5 + [["rare", "w"]]
+    snapshot = snapshot_of(docs, BM25Params("okapi"))
+    assert not snapshot.nonnegative
+    reference = BM25Okapi(docs, k1=1.5, b=0.75)
+    for query in (["common"], ["common", "y"], ["rare", "common", "x"], ["w", "y"]):
+        expected = reference.get_scores(query)
+        assert [hit.position for hit in snapshot.search(query, 10)] == reference_top(expected, docs, query, 10)

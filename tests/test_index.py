@@ -171,3 +171,16 @@ def test_a_large_damaged_index_is_served_then_replaced_after_the_background_chec
     assert "damaged" in caplog.text
     with Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path) as again:
         assert again.ask("1차 평가에서 탈락한 팀은 어디야?") == expected
+
+
+def test_counts_widen_when_a_chunk_repeats_a_term_more_than_255_times(tmp_path: Path) -> None:
+    """Counts are stored in one byte while they fit; a longer run widens them and scores stay exact."""
+    small = IndexSnapshot.build(entries(21, 50), BM25Params())
+    assert small.term_counts.dtype == np.uint8
+    repeated = IndexEntry(1000, "repeat", ["서울"] * 300 + ["t1"])
+    grown = small.with_entries([repeated])
+    assert grown.term_counts.dtype == np.uint16
+    assert_same_index(grown, IndexSnapshot.build([*entries(21, 50), repeated], BM25Params()))
+    assert grown.search(["서울"], 1)[0].row_id == 1000
+    grown.save(tmp_path / "index.bin", TAG)
+    assert_same_index(IndexSnapshot.load(tmp_path / "index.bin", TAG, BM25Params()), grown)

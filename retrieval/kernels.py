@@ -1,0 +1,463 @@
+"""The index's compiled loops: term keys, weight bounds, and a whole top-k query.
+
+A question has a few dozen terms (morphemes and character bigrams), and its commonest
+bigrams' posting lists cover a large part of the corpus. Per-term numpy calls cost more
+than the arithmetic at that size, so the loops are compiled with numba (cached on disk
+beside this file: a new install compiles them once, in about ten seconds).
+
+`search` is term-at-a-time with the "quit/continue" rule of dynamic pruning: terms are
+read in decreasing order of their score bound, adding every chunk they hold to the
+accumulators, until no chunk held by none of them could still reach the k-th best
+partial score; the k-th best is bounded from below by fully scoring the k chunks leading
+so far. The remaining (common, low-bound) terms are then read for the surviving
+candidates only: a list much longer than the survivors is searched (galloping), a shorter
+one read whole, and candidates that can no longer reach the k-th best are dropped after
+each term. Weights are computed
+from the counts on the fly (f - f(0) of BM25, see retrieval.bm25.saturation), so the
+index stores no per-posting weights. The survivors are then rescored with rank-bm25's
+own operations in its order, so the ranking and its ties are the reference's bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# Survivors are kept down to (1 - SLACK) of the k-th best partial score: a margin far
+# above float64 rounding, so the exact rescoring sees every contender, ties included.
+SLACK = 1e-9
+BM25L, OKAPI, LUCENE = 0, 1, 2
+SCAN_RATIO = 32  # a list up to this many times the survivors is read whole rather than searched
+SORT_LIMIT = 16  # survivors are sorted up to 1/16 of the chunks, collected from their marks above
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+SEPARATOR = 0xFF  # a byte UTF-8 never uses: terms are passed as one buffer, separated by it
+
+
+@njit(cache=True, nogil=True)
+def hash_terms(data: np.ndarray) -> np.ndarray:
+    """64-bit keys of the UTF-8 terms in `data` (separated by SEPARATOR): FNV-1a, then
+    splitmix64's finaliser to spread FNV's weak low bits. Stable across processes,
+    unlike hash(), so keys can be saved."""
+    n_terms = 1
+    for byte in data:
+        n_terms += byte == SEPARATOR
+    keys = np.empty(n_terms, np.uint64)
+    h = _FNV_OFFSET
+    term = 0
+    for position in range(data.size + 1):
+        if position < data.size and data[position] != SEPARATOR:
+            h = (h ^ np.uint64(data[position])) * _FNV_PRIME
+            continue
+        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        keys[term] = h ^ (h >> np.uint64(31))
+        term += 1
+        h = _FNV_OFFSET
+    return keys
+
+
+@njit(cache=True, nogil=True)
+def term_ids(data: np.ndarray, keys: np.ndarray, ids: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Ids of the terms in `data` (as in hash_terms) through the sorted vocabulary keys;
+    -1 for a term the vocabulary lacks or no chunk holds any more."""
+    wanted = hash_terms(data)
+    result = np.full(wanted.size, -1, np.int64)
+    for i in range(wanted.size):
+        at = np.searchsorted(keys, wanted[i])
+        if at < keys.size and keys[at] == wanted[i]:
+            term = ids[at]
+            if indptr[term + 1] > indptr[term]:
+                result[i] = term
+    return result
+
+
+@njit(cache=True, nogil=True)
+def max_normalised_tf(indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray, inverse_norm: np.ndarray) -> np.ndarray:
+    """Each term's largest tf/norm over its postings: with its idf, the bound of its weight."""
+    n_terms = indptr.size - 1
+    result = np.zeros(n_terms, np.float64)
+    for term in range(n_terms):
+        best = 0.0
+        for p in range(indptr[term], indptr[term + 1]):
+            best = max(best, tf[p] * inverse_norm[indices[p]])
+        result[term] = best
+    return result
+
+
+@njit(cache=True, nogil=True)
+def _heap_push(values: np.ndarray, docs: np.ndarray, size: int, value: float, doc: int) -> int:
+    """Keep the len(values) largest (value, doc) pairs pushed in a min-heap; returns the new size."""
+    capacity = values.size
+    if size < capacity:
+        i = size
+        size += 1
+    elif value <= values[0]:
+        return size
+    else:
+        i = 0  # replace the smallest, then sift it down
+        while True:
+            child = 2 * i + 1
+            if child >= capacity:
+                break
+            if child + 1 < capacity and values[child + 1] < values[child]:
+                child += 1
+            if value <= values[child]:
+                break
+            values[i], docs[i] = values[child], docs[child]
+            i = child
+        values[i], docs[i] = value, doc
+        return size
+    while i > 0:  # a new entry: sift it up
+        parent = (i - 1) // 2
+        if values[parent] <= value:
+            break
+        values[i], docs[i] = values[parent], docs[parent]
+        i = parent
+    values[i], docs[i] = value, doc
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _best(acc: np.ndarray, docs: np.ndarray, n: int, heap: np.ndarray, heap_docs: np.ndarray) -> int:
+    """Fill the heap with the len(heap) docs of docs[:n] with the largest accumulators; returns how many."""
+    size = 0
+    for i in range(n):
+        size = _heap_push(heap, heap_docs, size, acc[docs[i]], docs[i])
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _gallop(indices: np.ndarray, lo: int, end: int, target: int) -> int:
+    """The first position in indices[lo:end] (ascending) holding a value ≥ target, or end."""
+    step = 1
+    while lo + step < end and indices[lo + step] < target:
+        step *= 2
+    low = lo + step // 2 if step > 1 else lo
+    high = min(lo + step, end)
+    while low < high:
+        middle = (low + high) // 2
+        if indices[middle] < target:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+@njit(cache=True, nogil=True)
+def _weight_at(
+    indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray, inverse_norm: np.ndarray,
+    term: int, scale: float, saturation_b: float, doc: int,
+) -> float:
+    """One term's weight in one chunk (0 if the chunk lacks it), by search in its postings."""
+    start, end = indptr[term], indptr[term + 1]
+    at = _gallop(indices, start, end, doc)
+    if at == end or indices[at] != doc:
+        return 0.0
+    c = tf[at] * inverse_norm[doc]
+    return scale * c / (c + saturation_b)
+
+
+@njit(cache=True, nogil=True)
+def _score_leaders(
+    indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray, inverse_norm: np.ndarray,
+    terms: np.ndarray, scales: np.ndarray, saturation_b: float, first: int,
+    acc: np.ndarray, seen: np.ndarray, touched: np.ndarray, n_touched: int,
+    scored: np.ndarray, scored_docs: np.ndarray, n_scored: int,
+) -> int:
+    """Fully score the chunks leading on partial scores that are not scored yet (terms
+    before `first` are in their accumulators, the rest are looked up; seen = 3 marks them)
+    and keep the k best full scores in the `scored` heap; returns its new size. Its
+    smallest is then a lower bound of the final k-th best score."""
+    leaders = np.empty(scored.size, np.float64)
+    leader_docs = np.empty(scored.size, np.int32)
+    n_leaders = _best(acc, touched, n_touched, leaders, leader_docs)
+    for doc in leader_docs[:n_leaders]:
+        if seen[doc] == 3:
+            continue
+        seen[doc] = 3
+        full = acc[doc]
+        for j in range(first, terms.size):
+            full += _weight_at(indptr, indices, tf, inverse_norm, terms[j], scales[j], saturation_b, doc)
+        n_scored = _heap_push(scored, scored_docs, n_scored, full, doc)
+    return n_scored
+
+
+@njit(cache=True, nogil=True)
+def _order(survivors: np.ndarray, n: int, seen: np.ndarray) -> None:
+    """Sort survivors[:n] (the chunks marked 2 in `seen`): by sorting when they are few, by a
+    pass over the marks when they are many (a pass over a million bytes beats sorting 100k ints)."""
+    if n * SORT_LIMIT < seen.size:
+        survivors[:n].sort()
+        return
+    at = 0
+    for d in range(seen.size):
+        if seen[d] == 2:
+            survivors[at] = d
+            at += 1
+
+
+@njit(cache=True, nogil=True)
+def _candidates(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    tf: np.ndarray,
+    inverse_norm: np.ndarray,
+    terms: np.ndarray,
+    scales: np.ndarray,
+    bounds: np.ndarray,
+    saturation_b: float,
+    k: int,
+    prune: bool,
+    acc: np.ndarray,
+    seen: np.ndarray,
+    touched: np.ndarray,
+) -> np.ndarray:
+    """Sorted positions of the chunks that may be in the top k.
+
+    `terms` are the query's distinct term ids ordered by `bounds` (each term's largest
+    possible weight × its count in the query) from highest; `scales` their idf·A·count, so
+    a posting weighs scale·c/(c + saturation_b), c = tf·inverse_norm. `acc`, `seen` and
+    `touched` are per-thread scratch of one slot per chunk; `acc` and `seen` are all zero
+    on entry and are left so. `seen` marks a chunk 1 once a term holds it, 3 once it is
+    fully scored as a leader, 2 while it survives the pruning. Without `prune` (negative
+    weights) every chunk holding a query term is a candidate.
+    """
+    m = terms.size
+    rest = np.zeros(m + 1, np.float64)  # rest[i]: the most terms i.. can add to any chunk
+    for i in range(m - 1, -1, -1):
+        rest[i] = rest[i + 1] + bounds[i]
+    keep = 1.0 - SLACK
+    heap = np.empty(k, np.float64)
+    heap_docs = np.empty(k, np.int32)
+    scored = np.empty(k, np.float64)
+    scored_docs = np.empty(k, np.int32)
+    n_scored = 0
+    n_touched = 0
+    theta = 0.0  # a lower bound of the final k-th best score
+    i = 0
+    while i < m:
+        start, end = indptr[terms[i]], indptr[terms[i] + 1]
+        if prune and n_touched >= k and 2 * (end - start) > n_touched:  # a long list: worth a better bound first
+            n_scored = _score_leaders(
+                indptr, indices, tf, inverse_norm, terms, scales, saturation_b, i,
+                acc, seen, touched, n_touched, scored, scored_docs, n_scored,
+            )
+            if n_scored == k:
+                theta = scored[0]
+        if prune and rest[i] < theta * keep:
+            break  # a chunk none of the terms so far holds cannot reach the top k
+        scale = scales[i]
+        for p in range(start, end):
+            d = indices[p]
+            if seen[d] == 0:
+                seen[d] = 1  # 3 once _score_leaders has scored it
+                touched[n_touched] = d
+                n_touched += 1
+            c = tf[p] * inverse_norm[d]
+            acc[d] += scale * c / (c + saturation_b)
+        i += 1
+
+    survivors = np.empty(n_touched, np.int32)
+    n = 0
+    for j in range(n_touched):
+        d = touched[j]
+        if not prune or acc[d] + rest[i] >= theta * keep:
+            survivors[n] = d
+            n += 1
+            seen[d] = 2
+    ordered = False
+    for j in range(i, m):  # only after pruning stopped the first loop: the rest, for survivors only
+        start, end = indptr[terms[j]], indptr[terms[j] + 1]
+        scale = scales[j]
+        if end - start <= SCAN_RATIO * n:  # a short list: read it whole, skipping non-survivors
+            for p in range(start, end):
+                d = indices[p]
+                if seen[d] == 2:
+                    c = tf[p] * inverse_norm[d]
+                    acc[d] += scale * c / (c + saturation_b)
+        else:  # a long one: look the survivors up in it
+            if not ordered:
+                _order(survivors, n, seen)
+                ordered = True
+            lo = start
+            for s in range(n):
+                d = survivors[s]
+                lo = _gallop(indices, lo, end, d)
+                if lo == end:
+                    break
+                if indices[lo] == d:
+                    c = tf[lo] * inverse_norm[d]
+                    acc[d] += scale * c / (c + saturation_b)
+        if _best(acc, survivors, n, heap, heap_docs) == k:  # partial scores only grow: a bound too
+            theta = max(theta, heap[0])
+        kept = 0
+        for s in range(n):
+            d = survivors[s]
+            if acc[d] + rest[j + 1] >= theta * keep:
+                survivors[kept] = d
+                kept += 1
+            else:
+                seen[d] = 1
+        n = kept
+    if prune:  # the survivors' accumulators are now their scores: keep the k best and ties
+        size = _best(acc, survivors, n, heap, heap_docs)
+        floor = heap[0] * keep if size == k else 0.0
+        kept = 0
+        for s in range(n):
+            if acc[survivors[s]] >= floor:
+                survivors[kept] = survivors[s]
+                kept += 1
+        n = kept
+    survivors = survivors[:n]
+    if not ordered:
+        survivors.sort()
+    for j in range(n_touched):
+        acc[touched[j]] = 0.0
+        seen[touched[j]] = 0
+    return survivors
+
+
+@njit(cache=True, nogil=True)
+def _exact_scores(
+    positions: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    tf: np.ndarray,
+    doc_len: np.ndarray,
+    query_terms: np.ndarray,
+    query_idf: np.ndarray,
+    avgdl: float,
+    k1: float,
+    b: float,
+    delta: float,
+    variant: int,
+) -> np.ndarray:
+    """rank-bm25's get_scores at `positions`: query terms in query order (repeats included),
+    each term's expression evaluated operation by operation as its Python code does."""
+    scores = np.empty(positions.size, np.float64)
+    for i in range(positions.size):
+        d = positions[i]
+        norm = 1 - b + b * np.float64(doc_len[d]) / avgdl
+        score = 0.0
+        for q in range(query_terms.size):
+            term = query_terms[q]
+            start, end = indptr[term], indptr[term + 1]
+            at = _gallop(indices, start, end, d)
+            q_freq = np.float64(tf[at]) if at < end and indices[at] == d else 0.0
+            idf = query_idf[q]
+            if variant == BM25L:
+                ctd = q_freq / norm
+                score += idf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
+            elif variant == LUCENE:
+                score += idf * (q_freq / (q_freq + k1 * norm))
+            else:
+                score += idf * (q_freq * (k1 + 1) / (q_freq + k1 * norm))
+        scores[i] = score
+    return scores
+
+
+@njit(cache=True, nogil=True)
+def _idf(df: int, n_docs: int, variant: int, okapi_floor: float) -> float:
+    """rank-bm25's idf in its Python operations (math.log, as CPython's math module)."""
+    if variant == BM25L:
+        return math.log(n_docs + 1.0) - math.log(df + 0.5)
+    if variant == LUCENE:
+        return math.log1p((n_docs - df + 0.5) / (df + 0.5))
+    value = math.log(n_docs - df + 0.5) - math.log(df + 0.5)
+    return okapi_floor if value < 0 else value
+
+
+@njit(cache=True, nogil=True)
+def search(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    tf: np.ndarray,
+    doc_len: np.ndarray,
+    inverse_norm: np.ndarray,
+    max_ntf: np.ndarray,
+    query_terms: np.ndarray,
+    k: int,
+    avgdl: float,
+    params: tuple[int, float, float, float, float, float, float, bool],
+    acc: np.ndarray,
+    seen: np.ndarray,
+    touched: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k best chunks (positions, rank-bm25 scores; ties: lower position first) for the
+    query's term ids in query order, repeats included, all known to the index.
+
+    `params` is (variant, k1, b, delta, okapi floor, saturation A, saturation B, prune);
+    `acc`, `seen` and `touched` are scratch as in `_candidates`.
+    """
+    variant, k1, b, delta, okapi_floor, saturation_a, saturation_b, prune = params
+    n_docs = doc_len.size
+    m = query_terms.size
+    unique = np.empty(m, np.int64)
+    counts = np.zeros(m, np.float64)
+    slot = np.empty(m, np.int64)  # each query term's place in `unique`
+    n_unique = 0
+    for q in range(m):
+        at = 0
+        while at < n_unique and unique[at] != query_terms[q]:
+            at += 1
+        if at == n_unique:
+            unique[at] = query_terms[q]
+            n_unique += 1
+        counts[at] += 1.0
+        slot[q] = at
+    idf = np.empty(n_unique, np.float64)
+    scales = np.empty(n_unique, np.float64)
+    bounds = np.empty(n_unique, np.float64)
+    for u in range(n_unique):
+        t = unique[u]
+        idf[u] = _idf(indptr[t + 1] - indptr[t], n_docs, variant, okapi_floor)
+        scales[u] = idf[u] * saturation_a * counts[u]
+        bounds[u] = scales[u] * max_ntf[t] / (max_ntf[t] + saturation_b)
+    order = np.arange(n_unique)
+    for i in range(1, n_unique):  # insertion sort by bound, highest first, stable
+        j = i
+        while j > 0 and bounds[order[j - 1]] < bounds[order[j]]:
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    found = _candidates(
+        indptr, indices, tf, inverse_norm, unique[order], scales[order], bounds[order],
+        saturation_b, k, prune, acc, seen, touched,
+    )
+    query_idf = np.empty(m, np.float64)
+    for q in range(m):
+        query_idf[q] = idf[slot[q]]
+    exact = _exact_scores(found, indptr, indices, tf, doc_len, query_terms, query_idf, avgdl, k1, b, delta, variant)
+    n_best = min(k, found.size)
+    positions = np.empty(n_best, np.int64)
+    scores = np.empty(n_best, np.float64)
+    taken = np.zeros(found.size, np.bool_)
+    for r in range(n_best):  # found is ascending: the first of equal scores is the lower position
+        best = -1
+        for i in range(found.size):
+            if not taken[i] and (best < 0 or exact[i] > exact[best]):
+                best = i
+        taken[best] = True
+        positions[r] = found[best]
+        scores[r] = exact[best]
+    return positions, scores
+
+
+def warm_up() -> None:
+    """Load (or, on a new install, compile) the query kernels with the index's argument types."""
+
+    def read_only(values: np.ndarray) -> np.ndarray:
+        values.flags.writeable = False
+        return values
+
+    indptr = read_only(np.array([0, 1, 2], np.int64))
+    indices = read_only(np.array([0, 1], np.int32))
+    tf = read_only(np.array([1, 2], np.uint8))
+    keys = np.sort(hash_terms(np.frombuffer(b"a\xffb", np.uint8)))
+    found = term_ids(np.frombuffer(b"b\xffa", np.uint8), keys, np.array([0, 1], np.int32), indptr)
+    search(
+        indptr, indices, tf, np.ones(2, np.int32), np.ones(2), np.ones(2), found, 1, 1.0,
+        (BM25L, 1.5, 0.75, 0.5, 0.0, 1.0, 1.0, True), np.zeros(2), np.zeros(2, np.uint8), np.empty(2, np.int32),
+    )
