@@ -335,18 +335,24 @@ def _exact_scores(
     delta: float,
     variant: int,
 ) -> np.ndarray:
-    """rank-bm25's get_scores at `positions`: query terms in query order (repeats included),
-    each term's expression evaluated operation by operation as its Python code does."""
+    """rank-bm25's get_scores at `positions` (ascending): query terms in query order (repeats
+    included), each term's expression evaluated operation by operation as its Python code does."""
+    counts = np.zeros((positions.size, query_terms.size), np.float64)
+    for q in range(query_terms.size):  # term by term, so each search starts where the last ended
+        start, end = indptr[query_terms[q]], indptr[query_terms[q] + 1]
+        lo = start
+        for i in range(positions.size):
+            lo = _gallop(indices, lo, end, positions[i])
+            if lo == end:
+                break
+            if indices[lo] == positions[i]:
+                counts[i, q] = tf[lo]
     scores = np.empty(positions.size, np.float64)
     for i in range(positions.size):
-        d = positions[i]
-        norm = 1 - b + b * np.float64(doc_len[d]) / avgdl
+        norm = 1 - b + b * np.float64(doc_len[positions[i]]) / avgdl
         score = 0.0
         for q in range(query_terms.size):
-            term = query_terms[q]
-            start, end = indptr[term], indptr[term + 1]
-            at = _gallop(indices, start, end, d)
-            q_freq = np.float64(tf[at]) if at < end and indices[at] == d else 0.0
+            q_freq = counts[i, q]
             idf = query_idf[q]
             if variant == BM25L:
                 ctd = q_freq / norm
