@@ -3,10 +3,11 @@
 A snapshot never changes: adding or removing a document returns a new snapshot built
 from this one's term counts plus or minus the rows, so a question being answered keeps
 the snapshot it started with. The counts are kept column-wise (CSC: per term, the chunks
-that hold it, ascending) with each term's largest tf/norm, from which a query computes
-the weights it reads (retrieval.kernels): a query reads only its terms' postings,
-and an added document is merged in without re-reading the corpus or re-weighting it. The vocabulary is a sorted array of 64-bit term hashes, not a dict of strings,
-so a million-chunk index loads without building millions of Python objects.
+that hold it, ascending) with each term's largest tf/norm; a query computes the weights
+it reads (retrieval.kernels), so it reads only its terms' postings, and an added document
+is merged in without re-reading the corpus or re-weighting it. The vocabulary is a sorted
+array of 64-bit term keys, not a dict of strings, so a million-chunk index loads without
+building millions of Python objects.
 
 Snapshots are saved beside the store as one file of raw arrays (memory-mapped on load,
 so start-up reads only a header) tagged with the store's generation and the settings'
@@ -312,7 +313,7 @@ class IndexSnapshot:
         return np.array([values[t] for t in ids.tolist()], dtype=np.float64)
 
     def _scratch_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """This thread's accumulators for `candidates` (questions may be answered in parallel)."""
+        """This thread's accumulators for kernels.search (questions may be answered in parallel)."""
         arrays = getattr(self._scratch, "arrays", None)
         if arrays is None:
             n_docs = len(self)
