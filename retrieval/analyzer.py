@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from kiwipiepy import Kiwi
+from kiwipiepy import Token as KiwiToken
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +26,14 @@ CONTENT_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL
 NOUN_TAGS = frozenset({"NNG", "NNP", "SL", "SH", "XR"})
 BATCH_TEXTS = 16  # texts per Kiwi call while holding the lock
 
+# Kiwi's tag → our content tag; tags absent here are not content. Kiwi suffixes VV, VA, VX
+# and XSA with -R (regular) or -I (irregular conjugation): the base tag is what matters.
+_CONTENT_TAG_OF = {tag: tag for tag in CONTENT_TAGS} | {f"{tag}-{kind}": tag for tag in CONTENT_TAGS for kind in "IR"}
 
-@dataclass(frozen=True)
-class Token:
+
+class Token(NamedTuple):
+    """A content morpheme; a NamedTuple because documents make millions and it is the cheapest to build."""
+
     form: str
     tag: str
     start: int
@@ -45,16 +52,6 @@ class Analysis:
         return [token.form for token in self.tokens]
 
 
-def _normalise_tag(tag: str) -> str:
-    """Kiwi marks irregular conjugations as VV-I/VA-R; the base tag is what matters."""
-    return tag.split("-", 1)[0]
-
-
-def _normalise_form(form: str, tag: str) -> str:
-    form = form.replace(" ", "_")
-    return form.lower() if tag == "SL" else form
-
-
 class Analyzer:
     """Content-morpheme analysis and sentence splitting over a shared Kiwi."""
 
@@ -69,14 +66,19 @@ class Analyzer:
         """Analyse many texts in Kiwi batches (it uses all its workers).
 
         The lock is taken per batch of BATCH_TEXTS, so a question analysed while a long
-        document is being indexed waits for one batch, not for the whole document.
+        document is being indexed waits for one batch, not for the whole document. Kiwi's
+        workers take a batch's texts in order, so it gets them longest first: the last text
+        started is then a short one, and the other workers idle little at the batch's end.
         """
         analyses: list[Analysis] = []
         for first in range(0, len(texts), BATCH_TEXTS):
-            batch = list(texts[first : first + BATCH_TEXTS])
+            batch = texts[first : first + BATCH_TEXTS]
+            order = sorted(range(len(batch)), key=lambda index: len(batch[index]), reverse=True)
+            done: dict[int, Analysis] = {}
             with self._lock:
-                results = self._kiwi.split_into_sents(batch, return_tokens=True)
-                analyses.extend(_to_analysis(sentences) for sentences in results)
+                for index, morphemes in zip(order, self._kiwi.tokenize([batch[index] for index in order])):
+                    done[index] = _to_analysis(morphemes)
+            analyses.extend(done[index] for index in range(len(batch)))
         return analyses
 
     def content_tokens(self, text: str) -> list[Token]:
@@ -87,16 +89,29 @@ class Analyzer:
         self.analyse("형태소 분석기를 미리 깨웁니다.")
 
 
-def _to_analysis(sentences: Iterable) -> Analysis:
+def _to_analysis(morphemes: Sequence[KiwiToken]) -> Analysis:
+    """Content tokens and sentence spans from one pass over Kiwi's morphemes.
+
+    A sentence is a run of morphemes with the same `sent_position`, from its first
+    morpheme's start to its last one's end: exactly what `Kiwi.split_into_sents` returns,
+    without the sub-sentence and Sentence objects it builds in Python.
+    """
     tokens: list[Token] = []
-    spans: list[tuple[int, int]] = []
-    for sentence in sentences:
-        spans.append((sentence.start, sentence.end))
-        for token in sentence.tokens:
-            tag = _normalise_tag(token.tag)
-            if tag in CONTENT_TAGS:
-                tokens.append(Token(_normalise_form(token.form, tag), tag, token.start, token.start + token.len))
-    return Analysis(tuple(tokens), tuple(spans))
+    firsts: list[int] = []  # index of each sentence's first morpheme
+    position = -1
+    content_tag = _CONTENT_TAG_OF.get
+    for index, morpheme in enumerate(morphemes):
+        if morpheme.sent_position != position:
+            position = morpheme.sent_position
+            firsts.append(index)
+        tag = content_tag(morpheme.tag)
+        if tag is not None:
+            form = morpheme.form.replace(" ", "_")
+            start = morpheme.start
+            tokens.append(Token(form.lower() if tag == "SL" else form, tag, start, start + morpheme.len))
+    ends = firsts[1:] + [len(morphemes)]
+    sentences = tuple((morphemes[first].start, morphemes[end - 1].end) for first, end in zip(firsts, ends))
+    return Analysis(tuple(tokens), sentences)
 
 
 def create_analyzer(user_dictionary: Path | None = None, num_workers: int = 0) -> Analyzer:

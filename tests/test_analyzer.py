@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from retrieval.analyzer import create_analyzer
 
+VARIED_TEXTS = [
+    "",
+    "   \n\t ",
+    "마침표 없는 문장 그리고 이어지는 말",
+    "- 첫 항목\n- 둘째 항목\n\n셋째 줄",
+    "LG AI연구원은 GPT-4와 Llama 3.1을 비교했다. 2024년 3월, 12.5% 늘었다!",
+    "Hello world. This is English only? 123",
+    "로웬버그는 <종이는 혈관 속 콜레스트롤과 같다. 나쁜 종이는 동맥을 막는다.>라고 말한다. 고맙습니다.",
+]
+
 
 def test_content_morphemes_only_with_normalised_forms(analyzer):
     forms = analyzer.analyse("LG AI연구원은 날씨가 추워졌다고 말했다.").forms
@@ -16,6 +26,14 @@ def test_sentences_are_split_with_offsets(analyzer):
     text = "첫 문장입니다. 둘째 문장입니다!"
     analysis = analyzer.analyse(text)
     assert [text[s:e] for s, e in analysis.sentences] == ["첫 문장입니다.", "둘째 문장입니다!"]
+
+
+def test_sentences_are_kiwis_own_split(analyzer):
+    """The spans derived from Kiwi's morphemes are exactly what Kiwi.split_into_sents returns."""
+    kiwi = analyzer._kiwi
+    analyses = analyzer.analyse_many(VARIED_TEXTS)
+    for text, analysis in zip(VARIED_TEXTS, analyses, strict=True):
+        assert list(analysis.sentences) == [(s.start, s.end) for s in kiwi.split_into_sents(text)], text
 
 
 def test_user_dictionary_keeps_a_name_whole(tmp_path):
