@@ -15,6 +15,7 @@ passage covers too little of the question's weight; interrogatives and request v
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -115,13 +116,17 @@ def extract_answer(
         if index == 0 and total:
             coverage = _coverage(question_grams, seen_grams, chunk, context, weights, idf)
         prior = RETRIEVAL_SHARE * (retrieval_score / best_score if best_score > 0 else 0.0)
+        starts = chunk.token_starts.tolist()
+        new_numbers = {f for f in set(chunk.tokens) if _is_number(f)} - question_forms if asks_for_number else set()
         for start, end in _answer_sentences(chunk):
-            sentence_forms = _forms_between(chunk, start, end)
+            sentence_forms = chunk.tokens[bisect_left(starts, start) : bisect_left(starts, end)]
             held = set(sentence_forms)
             score = sum(w for form, w in weights.items() if form in held)
             score += CONTEXT_SHARE * sum(w for form, w in weights.items() if form in context and form not in held)
-            score += PHRASE_SHARE * sum(min(weights[a], weights[b]) for a, b in phrases if _in_order(sentence_forms, a, b))
-            if asks_for_number and any(_is_number(f) and f not in question_forms for f in sentence_forms):
+            score += PHRASE_SHARE * sum(
+                min(weights[a], weights[b]) for a, b in phrases if a in held and b in held and _in_order(sentence_forms, a, b)
+            )
+            if not new_numbers.isdisjoint(held):
                 score += NUMBER_ANSWER_BONUS * total
             extended_end = _list_end(chunk.text, start, end)
             if asks_for_entities and extended_end > end:
@@ -213,10 +218,6 @@ def _in_order(forms: Sequence[str], first: str, second: str, window: int = 2) ->
     return False
 
 
-def _forms_between(chunk: StoredChunk, start: int, end: int) -> list[str]:
-    return [form for form, at in zip(chunk.tokens, chunk.token_starts) if start <= at < end]
-
-
 def _answer_sentences(chunk: StoredChunk) -> list[tuple[int, int]]:
     """Sentences that may answer: not the section heading line, not a bare list item."""
     spans = []
@@ -281,9 +282,9 @@ def _answer_text(chunk: StoredChunk, candidate: _Candidate) -> str:
 
 def _passage(rank: int, score: float, chunk: StoredChunk, query_forms: set[str], cited: bool) -> Passage:
     highlights = tuple(
-        (int(at), int(at) + len(form))
-        for form, at in zip(chunk.tokens, chunk.token_starts)
-        if form in query_forms and chunk.text[int(at) : int(at) + len(form)].lower() == form
+        (at, at + len(form))
+        for form, at in zip(chunk.tokens, chunk.token_starts.tolist())
+        if form in query_forms and chunk.text[at : at + len(form)].lower() == form
     )
     return Passage(
         rank=rank,

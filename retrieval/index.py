@@ -79,6 +79,34 @@ class Hit:
     score: float
 
 
+class TermStatistics:
+    """df and idf of a question's terms from one batch lookup.
+
+    Answering reads them many times over (rerank, coverage, sentence weights); a term
+    outside the batch is looked up in the snapshot on first use.
+    """
+
+    def __init__(self, frequencies: dict[str, int], idfs: dict[str, float], snapshot: IndexSnapshot) -> None:
+        self._frequencies = frequencies
+        self._idfs = idfs
+        self._snapshot = snapshot
+
+    def document_frequency(self, term: str) -> int:
+        if term not in self._frequencies:
+            self._add(term)
+        return self._frequencies[term]
+
+    def idf(self, term: str) -> float:
+        if term not in self._idfs:
+            self._add(term)
+        return self._idfs[term]
+
+    def _add(self, term: str) -> None:
+        looked_up = self._snapshot.term_statistics([term])
+        self._frequencies[term] = looked_up.document_frequency(term)
+        self._idfs[term] = looked_up.idf(term)
+
+
 def _joined(terms: Sequence[str]) -> np.ndarray:
     """The terms as one UTF-8 buffer, separated by a byte UTF-8 never uses (see kernels)."""
     return np.frombuffer(bytes([kernels.SEPARATOR]).join(term.encode("utf-8") for term in terms), dtype=np.uint8)
@@ -357,12 +385,23 @@ class IndexSnapshot:
 
     def term_idf(self, term: str) -> float:
         """idf of a term; an unseen term gets the idf of a term seen once."""
-        df = self.document_frequency(term)
-        if not df:
-            return float(idf(np.array([1]), max(len(self), 1), self.params)[0])
+        return self.term_statistics([term]).idf(term)
+
+    def term_statistics(self, terms: Iterable[str]) -> TermStatistics:
+        """Document frequency and idf of these terms, looked up together."""
+        unique = list(dict.fromkeys(terms))
+        ids = self.vocabulary.lookup(unique).tolist() if unique else []
+        frequencies = [self._df_of(term_id) if term_id >= 0 else 0 for term_id in ids]
         if self.params.variant == "okapi":  # its floor depends on every term's idf
-            return float(self.idf[int(self.vocabulary.lookup([term])[0])])
-        return float(idf(np.array([df]), len(self), self.params)[0])
+            values = [float(self.idf[term_id]) if df else 0.0 for term_id, df in zip(ids, frequencies)]
+        else:
+            values = idf(np.array(frequencies, dtype=np.float64), len(self), self.params).tolist()
+        unseen = float(idf(np.array([1]), max(len(self), 1), self.params)[0])
+        return TermStatistics(
+            dict(zip(unique, frequencies)),
+            {term: value if df else unseen for term, value, df in zip(unique, values, frequencies)},
+            self,
+        )
 
     # persistence --------------------------------------------------------------------
 

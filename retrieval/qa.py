@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from corpus.store import StoredChunk
 from retrieval.analyzer import NOUN_TAGS, Token
 from retrieval.answer import NOT_EVIDENCE, Answer, extract_answer
-from retrieval.index import IndexSnapshot
+from retrieval.index import IndexSnapshot, TermStatistics
 from retrieval.rerank import rerank
 from retrieval.settings import RetrievalSettings
 from retrieval.terms import bigram_terms, index_terms
@@ -37,8 +37,10 @@ def answer_question(
     hits = snapshot.search(index_terms(settings.tokenizer, [t.form for t in tokens], text), depth)
     found = fetch(hit.row_id for hit in hits)
     ranked: list[tuple[float, StoredChunk]] = [(h.score, found[h.row_id]) for h in hits if h.row_id in found]
+    grams = bigram_terms(text)
+    stats = snapshot.term_statistics([*(t.form for t in tokens), *grams])
     if settings.rerank_depth and ranked:
-        ranked = rerank(text, tokens, ranked, snapshot.term_idf, settings)
+        ranked = rerank(text, tokens, ranked, stats.idf, settings)
     ranked = ranked[:wanted]
     answer = extract_answer(
         question,
@@ -46,16 +48,16 @@ def answer_question(
         tokens,
         ranked,
         context_forms=lambda chunk: chunk.context_tokens,
-        idf=snapshot.term_idf,
-        missing_terms=missing_terms(snapshot, tokens, settings),
+        idf=stats.idf,
+        missing_terms=missing_terms(stats, tokens, settings),
         min_coverage=settings.min_coverage,
-        unseen={t.form for t in tokens if not snapshot.document_frequency(t.form)},
-        seen_grams={gram for gram in bigram_terms(text) if snapshot.document_frequency(gram)},
+        unseen={t.form for t in tokens if not stats.document_frequency(t.form)},
+        seen_grams={gram for gram in grams if stats.document_frequency(gram)},
     )
     return Answer(answer.question, answer.answered, answer.text, answer.passages[:top_k], answer.missing_terms)
 
 
-def missing_terms(snapshot: IndexSnapshot, tokens: Sequence[Token], settings: RetrievalSettings) -> list[str]:
+def missing_terms(stats: TermStatistics, tokens: Sequence[Token], settings: RetrievalSettings) -> list[str]:
     """Nouns and names of the question that occur nowhere in the corpus."""
     if "morphemes" not in settings.tokenizer:
         return []
@@ -63,6 +65,6 @@ def missing_terms(snapshot: IndexSnapshot, tokens: Sequence[Token], settings: Re
     for token in tokens:
         meaningful = token.tag in NOUN_TAGS and len(token.form) > 1
         new = meaningful and token.form not in NOT_EVIDENCE and token.form not in missing
-        if new and not snapshot.document_frequency(token.form):
+        if new and not stats.document_frequency(token.form):
             missing.append(token.form)
     return missing

@@ -14,7 +14,7 @@ The result is scaled back by bm25_best so scores stay in BM25's units.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 
 from corpus.store import StoredChunk
@@ -55,22 +55,45 @@ def rerank(
 def window_share(
     chunk: StoredChunk, forms: dict[str, float], grams: dict[str, float], window: int
 ) -> float:
-    """The largest idf weight of question terms held by `window` consecutive sentences of the chunk."""
+    """The largest idf weight of question terms held by `window` consecutive sentences of the chunk.
+
+    A window holds a morpheme or a bigram when one of its sentences does. Each term gets a
+    bit mask of the sentences holding it, so a window is scored by its own mask; terms
+    worth nothing in this chunk are skipped, the others summed in the question's order.
+    """
     context = set(chunk.context_tokens)
     spans = chunk.sentences.tolist() or [[0, len(chunk.text)]]
-    starts = chunk.token_starts
-    sentence_forms = []
-    for start, end in spans:
-        lo, hi = bisect_left(starts, start), bisect_left(starts, end)
-        sentence_forms.append(set(chunk.tokens[lo:hi]))
-    text = chunk.text.lower()
+    starts = chunk.token_starts.tolist()
+    masks: dict[str, int] = {}
+    for index, (start, end) in enumerate(spans):
+        for form in chunk.tokens[bisect_left(starts, start) : bisect_left(starts, end)]:
+            if form in forms:
+                masks[form] = masks.get(form, 0) | 1 << index
+    morphemes = [(w, masks.get(form, 0), CONTEXT_SHARE * w if form in context else 0.0) for form, w in forms.items()]
+    morphemes = [term for term in morphemes if term[1] or term[2]]
+    text, firsts = chunk.text.lower(), [start for start, _ in spans]
+    bigrams = [(w, mask) for gram, w in grams.items() if (mask := _sentence_mask(text, gram[1:], firsts, spans))]
     best = 0.0
     for first in range(max(len(spans) - window + 1, 1)):
-        last = min(first + window, len(spans))
-        held = set().union(*sentence_forms[first:last])
-        start, end = spans[first][0], spans[last - 1][1]
-        piece = text[start:end]
-        weight = sum(w if form in held else CONTEXT_SHARE * w if form in context else 0.0 for form, w in forms.items())
-        weight += sum(w for gram, w in grams.items() if gram[1:] in piece)
-        best = max(best, weight)
+        held = (1 << min(first + window, len(spans))) - (1 << first)
+        weight = 0.0
+        for w, mask, outside in morphemes:
+            weight += w if mask & held else outside
+        in_window = 0.0
+        for w, mask in bigrams:
+            if mask & held:
+                in_window += w
+        best = max(best, weight + in_window)
     return best
+
+
+def _sentence_mask(text: str, piece: str, firsts: list[int], spans: list[list[int]]) -> int:
+    """Bit i set when sentence i of `spans` (sorted; `firsts` are their starts) holds `piece`."""
+    mask = 0
+    at = text.find(piece)
+    while at >= 0:
+        index = bisect_right(firsts, at) - 1
+        if index >= 0 and at + len(piece) <= spans[index][1]:
+            mask |= 1 << index
+        at = text.find(piece, at + 1)
+    return mask

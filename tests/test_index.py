@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from corpus.store import Store
-from retrieval.bm25 import BM25Params
+from retrieval.bm25 import BM25Params, idf
 from retrieval.engine import Engine
 from retrieval.index import IndexEntry, IndexSnapshot
 
@@ -39,6 +39,23 @@ def assert_same_index(a: IndexSnapshot, b: IndexSnapshot) -> None:
         assert a.search(query, 10) == b.search(query, 10)
         assert [a.document_frequency(t) for t in query] == [b.document_frequency(t) for t in query]
         assert [a.term_idf(t) for t in query] == [b.term_idf(t) for t in query]
+
+
+@pytest.mark.parametrize("variant", ["bm25l", "okapi", "lucene"])
+def test_term_statistics_match_the_index_counts(variant: str) -> None:
+    params = BM25Params(variant, 1.2, 0.75, 0.5)
+    built = entries(4, 120)
+    snapshot = IndexSnapshot.build(built, params)
+    counts = {term: sum(term in entry.terms for entry in built) for term in WORDS}
+    every_idf = idf(np.array([counts[t] for t in WORDS], dtype=np.float64), len(built), params)
+    unseen_idf = float(idf(np.array([1.0]), len(built), params)[0])
+    batch = ["서울", "없는말", "t3", "서울", "#울특"]
+    stats = snapshot.term_statistics(batch)
+    for term in [*batch, "t150", "또없는말"]:  # the last two are looked up outside the batch
+        assert stats.document_frequency(term) == counts.get(term, 0)
+        expected = float(every_idf[WORDS.index(term)]) if counts.get(term) else unseen_idf
+        assert stats.idf(term) == pytest.approx(expected, rel=1e-12)
+        assert stats.idf(term) == snapshot.term_idf(term)
 
 
 def test_incremental_add_equals_a_rebuild() -> None:
