@@ -1,9 +1,9 @@
 """The one Kiwi instance of the process, and the morpheme analysis built on it.
 
-Kiwi takes about a second to load and its first call another two, so it is created
-once, lazily, and shared by the chunker (sentence boundaries) and the tokenizer
-(content morphemes). Documents and questions go through the same `content_tokens`
-so the index and the queries always agree.
+Kiwi takes about a second to load and its first call another (it builds its
+dictionaries then), so it is created once, lazily, and shared by the chunker (sentence
+boundaries) and the tokenizer (content morphemes). Documents and questions go through
+the same `content_tokens` so the index and the queries always agree.
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ class Analyzer:
         self._lock = threading.Lock()
 
     def analyse(self, text: str) -> Analysis:
-        return self.analyse_many([text])[0]
+        """One text (a question) in the calling thread: a batch call would hand it to a worker and wait."""
+        with self._lock:
+            return _to_analysis(self._kiwi.tokenize(text))
 
     def analyse_many(self, texts: Sequence[str]) -> list[Analysis]:
         """Analyse many texts in Kiwi batches (it uses all its workers).
@@ -120,7 +122,10 @@ def create_analyzer(user_dictionary: Path | None = None, num_workers: int = 0) -
     The dictionary is Kiwi's tab-separated format (word, tag, score), for names it
     splits badly; it applies to documents and questions alike.
     """
-    kiwi = Kiwi(num_workers=num_workers or None)
+    # Without Kiwi's multi-word dictionary: it makes whole titles one proper noun ("해리 포터와
+    # 마법사의 돌"), hiding their words from search, and it doubles Kiwi's start-up (4.2 → 2.1 s).
+    # KorQuAD dev-even without it: hit@1 0.938 → 0.939, answer accuracy 0.882 → 0.883.
+    kiwi = Kiwi(num_workers=num_workers or None, load_multi_dict=False)
     if user_dictionary is not None and user_dictionary.is_file():
         added = kiwi.load_user_dictionary(str(user_dictionary))
         log.info("user dictionary %s: %d words", user_dictionary, added)
