@@ -43,3 +43,14 @@ def test_user_dictionary_keeps_a_name_whole(tmp_path):
     custom = create_analyzer(dictionary).analyse("소버린 AI의 목표").forms
     assert "소버린" not in plain
     assert "소버린" in custom
+
+
+def test_a_multi_word_title_stays_searchable_word_by_word(analyzer):
+    """Kiwi's multi-word dictionary would make the whole title one proper noun; it is not loaded."""
+    forms = analyzer.analyse("해리 포터와 마법사의 돌을 읽었다.").forms
+    assert "해리" in forms and "포터" in forms and "마법사" in forms
+    assert not any(" " in form or "_" in form for form in forms)
+
+
+def test_one_text_is_analysed_as_in_a_batch(analyzer):
+    assert [analyzer.analyse(text) for text in VARIED_TEXTS] == analyzer.analyse_many(VARIED_TEXTS)
