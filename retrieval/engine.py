@@ -42,7 +42,9 @@ STALE_SNAPSHOT_RETRIES = 3
 
 class _StaleSnapshot(Exception):
     """The snapshot a question used lost rows to a removal: search again on the current one."""
-_TAGS = re.compile(r"<[^>\n]{0,200}>")
+# Markup: "<" then a tag name, "/" or "!". Korean titles in angle brackets ("<해리 포터>")
+# and comparisons ("a < b, c > d") are text, not tags.
+_TAGS = re.compile(r"<(?:/?[A-Za-z]|!)[^<>\n]{0,200}>")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
 # Zero-width and direction marks are deleted, not spaced: "한\u200b국어" is still "한국어".
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")

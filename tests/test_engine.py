@@ -8,6 +8,7 @@ import pytest
 
 from corpus.document import make_document
 from corpus.errors import DuplicateDocument, InvalidQuestion
+from retrieval.engine import clean_question
 
 from tests.conftest import DATA
 
@@ -82,6 +83,19 @@ def test_html_in_a_question_is_read_as_text(bundled_engine):
     answer = bundled_engine.ask("<b>1차 평가</b>에서 <i>탈락한</i> 팀은?")
     assert answer.answered and "네이버클라우드" in answer.text
     assert "b" not in answer.missing_terms
+
+
+@pytest.mark.parametrize(
+    ("question", "cleaned"),
+    [
+        ("<b>굵게</b> 그리고 <a href='https://x.kr'>링크</a>?", "굵게 그리고 링크 ?"),
+        ("<!-- 주석 -->질문<br/>", "질문"),
+        ("<해리 포터>를 쓴 작가는?", "<해리 포터>를 쓴 작가는?"),
+        ("a < b 이고 c > d 이면?", "a < b 이고 c > d 이면?"),
+    ],
+)
+def test_only_markup_is_removed_from_questions(question, cleaned):
+    assert clean_question(question) == cleaned
 
 
 def test_removed_document_is_no_longer_cited_and_duplicates_are_refused(empty_engine):
