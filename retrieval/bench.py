@@ -42,7 +42,7 @@ from rank_bm25 import BM25L
 from corpus.chunker import Chunk
 from corpus.document import Document
 from corpus.store import AnalysedChunk, Store
-from retrieval.analyzer import Analysis, Analyzer, Token
+from retrieval.analyzer import Analysis, Analyzer, Token, new_kiwi
 from retrieval.bm25 import csc_weights
 from retrieval.bm25 import top_k as select_top_k
 from retrieval.engine import Engine, clean_question, to_index_entry
@@ -263,9 +263,7 @@ class Corpus:
         if self.sample_chars >= KIWI_SAMPLE_CHARS:
             return
         if self.kiwi is None:
-            from kiwipiepy import Kiwi
-
-            self.kiwi = Kiwi(num_workers=2)
+            self.kiwi = new_kiwi(num_workers=2)  # configured as ours
             self.kiwi.tokenize("형태소 분석기를 미리 깨웁니다.")
         began = time.perf_counter()
         for _ in self.kiwi.tokenize(batch):
