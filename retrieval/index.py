@@ -380,8 +380,7 @@ class IndexSnapshot:
         return score
 
     def document_frequency(self, term: str) -> int:
-        term_id = int(self.vocabulary.lookup([term])[0])
-        return self._df_of(term_id) if term_id >= 0 else 0
+        return self.term_statistics([term]).document_frequency(term)
 
     def term_idf(self, term: str) -> float:
         """idf of a term; an unseen term gets the idf of a term seen once."""
@@ -390,7 +389,7 @@ class IndexSnapshot:
     def term_statistics(self, terms: Iterable[str]) -> TermStatistics:
         """Document frequency and idf of these terms, looked up together."""
         unique = list(dict.fromkeys(terms))
-        ids = self.vocabulary.lookup(unique).tolist() if unique else []
+        ids = self._known(unique).tolist()
         frequencies = [self._df_of(term_id) if term_id >= 0 else 0 for term_id in ids]
         if self.params.variant == "okapi":  # its floor depends on every term's idf
             values = [float(self.idf[term_id]) if df else 0.0 for term_id, df in zip(ids, frequencies)]
