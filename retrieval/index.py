@@ -344,8 +344,7 @@ class IndexSnapshot:
         """This thread's accumulators for kernels.search (questions may be answered in parallel)."""
         arrays = getattr(self._scratch, "arrays", None)
         if arrays is None:
-            n_docs = len(self)
-            arrays = (np.zeros(n_docs, np.float64), np.zeros(n_docs, np.uint8), np.empty(n_docs, np.int32))
+            arrays = kernels.scratch(self.inverse_norm)
             self._scratch.arrays = arrays
         return arrays
 
@@ -356,7 +355,7 @@ class IndexSnapshot:
         if not ids.size or not len(self) or k <= 0:
             return []
         positions, scores = kernels.search(
-            *self._kernel_arrays, self.doc_len, self.inverse_norm, self.max_ntf, ids, k, self.avgdl,
+            *self._kernel_arrays, self.doc_len, self.max_ntf, ids, k, self.avgdl,
             self._kernel_params, *self._scratch_arrays(),
         )
         return [

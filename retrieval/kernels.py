@@ -12,10 +12,11 @@ partial score; the k-th best is bounded from below by fully scoring the k chunks
 so far. The remaining (common, low-bound) terms are then read for the surviving
 candidates only: a list much longer than the survivors is searched (galloping), a shorter
 one read whole, and candidates that can no longer reach the k-th best are dropped after
-each term. Weights are computed
-from the counts on the fly (f - f(0) of BM25, see retrieval.bm25.saturation), so the
-index stores no per-posting weights. The survivors are then rescored with rank-bm25's
-own operations in its order, so the ranking and its ties are the reference's bit for bit.
+each term. Weights are computed from the counts on the fly (f - f(0) of BM25, see
+retrieval.bm25.saturation), so the index stores no per-posting weights; the accumulators
+are float32 beside each chunk's 1/norm, so that reading a posting touches one cache line.
+The survivors are then rescored with rank-bm25's own operations in its order, so the
+ranking and its ties are the reference's bit for bit.
 """
 
 from __future__ import annotations
@@ -25,12 +26,17 @@ import math
 import numpy as np
 from numba import njit
 
-# Survivors are kept down to (1 - SLACK) of the k-th best partial score: a margin far
-# above float64 rounding, so the exact rescoring sees every contender, ties included.
+# Survivors are kept down to (1 - slack) of the k-th best partial score, so the exact
+# rescoring sees every contender, ties included. Partial scores add float32 accumulators,
+# each add rounding by at most FLOAT32_ROUNDING of the sum: a query of m terms gets
+# SLACK + 4·(m + 2)·FLOAT32_ROUNDING, twice the worst case of both sides of a comparison.
 SLACK = 1e-9
+FLOAT32_ROUNDING = 2.0**-24
 BM25L, OKAPI, LUCENE = 0, 1, 2
 SCAN_RATIO = 32  # a list up to this many times the survivors is read whole rather than searched
-SORT_LIMIT = 16  # survivors are sorted up to 1/16 of the chunks, collected from their marks above
+SORT_LIMIT = 256  # survivors are sorted up to 1/256 of the chunks, collected from their bits above
+LOW_BIT = np.zeros(129, np.int64)  # the position of a byte's lowest set bit, by that bit's value
+LOW_BIT[1 << np.arange(8)] = np.arange(8)
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 SEPARATOR = 0xFF  # a byte UTF-8 never uses: terms are passed as one buffer, separated by it
@@ -121,12 +127,25 @@ def _heap_push(values: np.ndarray, docs: np.ndarray, size: int, value: float, do
 
 
 @njit(cache=True, nogil=True)
-def _best(acc: np.ndarray, docs: np.ndarray, n: int, heap: np.ndarray, heap_docs: np.ndarray) -> int:
-    """Fill the heap with the len(heap) docs of docs[:n] with the largest accumulators; returns how many."""
+def _best(work: np.ndarray, docs: np.ndarray, n: int, heap: np.ndarray, heap_docs: np.ndarray, sign: float) -> int:
+    """Fill the heap with the len(heap) docs of docs[:n] with the largest sign × accumulator; returns how many."""
     size = 0
     for i in range(n):
-        size = _heap_push(heap, heap_docs, size, acc[docs[i]], docs[i])
+        size = _heap_push(heap, heap_docs, size, sign * work[docs[i], 1], docs[i])
     return size
+
+
+@njit(cache=True, nogil=True)
+def _flip(bits: np.ndarray, doc: int) -> None:
+    bits[doc >> 3] ^= np.uint8(1 << (doc & 7))
+
+
+@njit(cache=True, nogil=True)
+def _holds(docs: np.ndarray, n: int, doc: int) -> bool:
+    for i in range(n):
+        if docs[i] == doc:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -147,8 +166,15 @@ def _gallop(indices: np.ndarray, lo: int, end: int, target: int) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _weight(tf: int, work: np.ndarray, doc: int, scale: float, saturation_b: float) -> float:
+    """A posting's weight f - f(0): scale·c/(c + B) with c = tf/norm."""
+    c = np.float64(tf) * work[doc, 0]
+    return scale * c / (c + saturation_b)
+
+
+@njit(cache=True, nogil=True)
 def _weight_at(
-    indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray, inverse_norm: np.ndarray,
+    indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray, work: np.ndarray,
     term: int, scale: float, saturation_b: float, doc: int,
 ) -> float:
     """One term's weight in one chunk (0 if the chunk lacks it), by search in its postings."""
@@ -156,47 +182,62 @@ def _weight_at(
     at = _gallop(indices, start, end, doc)
     if at == end or indices[at] != doc:
         return 0.0
-    c = tf[at] * inverse_norm[doc]
-    return scale * c / (c + saturation_b)
+    return _weight(tf[at], work, doc, scale, saturation_b)
 
 
 @njit(cache=True, nogil=True)
 def _score_leaders(
-    indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray, inverse_norm: np.ndarray,
+    indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray, work: np.ndarray,
     terms: np.ndarray, scales: np.ndarray, saturation_b: float, first: int,
-    acc: np.ndarray, seen: np.ndarray, touched: np.ndarray, n_touched: int,
-    scored: np.ndarray, scored_docs: np.ndarray, n_scored: int,
+    touched: np.ndarray, n_touched: int, scored: np.ndarray, scored_docs: np.ndarray, n_scored: int,
 ) -> int:
-    """Fully score the chunks leading on partial scores that are not scored yet (terms
-    before `first` are in their accumulators, the rest are looked up; seen = 3 marks them)
-    and keep the k best full scores in the `scored` heap; returns its new size. Its
-    smallest is then a lower bound of the final k-th best score."""
+    """Fully score the chunks leading on partial scores (terms before `first` are in their
+    accumulators, the rest are looked up) and keep the k best full scores in the `scored`
+    heap; returns its new size. Its smallest is then a lower bound of the final k-th best
+    score. A leader already in the heap is not scored again, so no chunk is in it twice."""
     leaders = np.empty(scored.size, np.float64)
     leader_docs = np.empty(scored.size, np.int32)
-    n_leaders = _best(acc, touched, n_touched, leaders, leader_docs)
+    n_leaders = _best(work, touched, n_touched, leaders, leader_docs, 1.0)
     for doc in leader_docs[:n_leaders]:
-        if seen[doc] == 3:
+        if _holds(scored_docs, n_scored, doc):
             continue
-        seen[doc] = 3
-        full = acc[doc]
+        full = np.float64(work[doc, 1])
         for j in range(first, terms.size):
-            full += _weight_at(indptr, indices, tf, inverse_norm, terms[j], scales[j], saturation_b, doc)
+            full += _weight_at(indptr, indices, tf, work, terms[j], scales[j], saturation_b, doc)
         n_scored = _heap_push(scored, scored_docs, n_scored, full, doc)
     return n_scored
 
 
 @njit(cache=True, nogil=True)
-def _order(survivors: np.ndarray, n: int, seen: np.ndarray) -> None:
-    """Sort survivors[:n] (the chunks marked 2 in `seen`): by sorting when they are few, by a
-    pass over the marks when they are many (a pass over a million bytes beats sorting 100k ints)."""
-    if n * SORT_LIMIT < seen.size:
+def _order(survivors: np.ndarray, n: int, survivor_bits: np.ndarray) -> None:
+    """Sort survivors[:n] (the chunks whose bits are set): by sorting when they are few, by a
+    pass over the bits when they are many (a pass over 125 kB beats sorting 30k ints)."""
+    if n * SORT_LIMIT < 8 * survivor_bits.size:
         survivors[:n].sort()
         return
     at = 0
-    for d in range(seen.size):
-        if seen[d] == 2:
-            survivors[at] = d
+    for byte in range(survivor_bits.size):
+        bits = survivor_bits[byte]
+        while bits:
+            low = bits & -bits
+            survivors[at] = 8 * byte + LOW_BIT[low]
             at += 1
+            bits ^= low
+
+
+@njit(cache=True, nogil=True)
+def _holders(indptr: np.ndarray, indices: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """Sorted positions of the chunks holding any of the terms."""
+    total = 0
+    for t in terms:
+        total += indptr[t + 1] - indptr[t]
+    found = np.empty(total, np.int32)
+    at = 0
+    for t in terms:
+        size = indptr[t + 1] - indptr[t]
+        found[at:at + size] = indices[indptr[t]:indptr[t + 1]]
+        at += size
+    return np.unique(found)
 
 
 @njit(cache=True, nogil=True)
@@ -204,32 +245,31 @@ def _candidates(
     indptr: np.ndarray,
     indices: np.ndarray,
     tf: np.ndarray,
-    inverse_norm: np.ndarray,
     terms: np.ndarray,
     scales: np.ndarray,
     bounds: np.ndarray,
     saturation_b: float,
     k: int,
-    prune: bool,
-    acc: np.ndarray,
-    seen: np.ndarray,
+    work: np.ndarray,
     touched: np.ndarray,
+    survivor_bits: np.ndarray,
 ) -> np.ndarray:
-    """Sorted positions of the chunks that may be in the top k.
+    """Sorted positions of the chunks that may be in the top k; every weight is positive.
 
     `terms` are the query's distinct term ids ordered by `bounds` (each term's largest
     possible weight × its count in the query) from highest; `scales` their idf·A·count, so
-    a posting weighs scale·c/(c + saturation_b), c = tf·inverse_norm. `acc`, `seen` and
-    `touched` are per-thread scratch of one slot per chunk; `acc` and `seen` are all zero
-    on entry and are left so. `seen` marks a chunk 1 once a term holds it, 3 once it is
-    fully scored as a leader, 2 while it survives the pruning. Without `prune` (negative
-    weights) every chunk holding a query term is a candidate.
+    a posting weighs scale·c/(c + saturation_b), c = tf/norm. `work` (per-thread scratch,
+    one row per chunk) holds each chunk's 1/norm and its float32 accumulator side by side,
+    so a posting costs one cache line; `touched` and `survivor_bits` (one bit per chunk,
+    small enough to stay in cache while long lists are scanned for survivors) are scratch
+    too. Accumulators and bits are zero on entry and are left so. An accumulator is nonzero
+    once a term holds the chunk, and negated while the chunk survives the pruning.
     """
     m = terms.size
     rest = np.zeros(m + 1, np.float64)  # rest[i]: the most terms i.. can add to any chunk
     for i in range(m - 1, -1, -1):
         rest[i] = rest[i + 1] + bounds[i]
-    keep = 1.0 - SLACK
+    keep = 1.0 - SLACK - 4.0 * (m + 2) * FLOAT32_ROUNDING
     heap = np.empty(k, np.float64)
     heap_docs = np.empty(k, np.int32)
     scored = np.empty(k, np.float64)
@@ -240,34 +280,37 @@ def _candidates(
     i = 0
     while i < m:
         start, end = indptr[terms[i]], indptr[terms[i] + 1]
-        if prune and n_touched >= k and 2 * (end - start) > n_touched:  # a long list: worth a better bound first
+        if n_touched >= k and 2 * (end - start) > n_touched:  # a long list: worth a better bound first
             n_scored = _score_leaders(
-                indptr, indices, tf, inverse_norm, terms, scales, saturation_b, i,
-                acc, seen, touched, n_touched, scored, scored_docs, n_scored,
+                indptr, indices, tf, work, terms, scales, saturation_b, i,
+                touched, n_touched, scored, scored_docs, n_scored,
             )
             if n_scored == k:
                 theta = scored[0]
-        if prune and rest[i] < theta * keep:
+        if rest[i] < theta * keep:
             break  # a chunk none of the terms so far holds cannot reach the top k
         scale = scales[i]
         for p in range(start, end):
             d = indices[p]
-            if seen[d] == 0:
-                seen[d] = 1  # 3 once _score_leaders has scored it
+            partial = work[d, 1]
+            if partial == 0.0:
                 touched[n_touched] = d
                 n_touched += 1
-            c = tf[p] * inverse_norm[d]
-            acc[d] += scale * c / (c + saturation_b)
+            work[d, 1] = partial + _weight(tf[p], work, d, scale, saturation_b)
         i += 1
 
     survivors = np.empty(n_touched, np.int32)
     n = 0
     for j in range(n_touched):
         d = touched[j]
-        if not prune or acc[d] + rest[i] >= theta * keep:
+        partial = work[d, 1]
+        if partial + rest[i] >= theta * keep:
             survivors[n] = d
             n += 1
-            seen[d] = 2
+            work[d, 1] = -partial
+            _flip(survivor_bits, d)
+        else:
+            work[d, 1] = 0.0
     ordered = False
     for j in range(i, m):  # only after pruning stopped the first loop: the rest, for survivors only
         start, end = indptr[terms[j]], indptr[terms[j] + 1]
@@ -275,12 +318,11 @@ def _candidates(
         if end - start <= SCAN_RATIO * n:  # a short list: read it whole, skipping non-survivors
             for p in range(start, end):
                 d = indices[p]
-                if seen[d] == 2:
-                    c = tf[p] * inverse_norm[d]
-                    acc[d] += scale * c / (c + saturation_b)
+                if survivor_bits[d >> 3] & (1 << (d & 7)):
+                    work[d, 1] -= _weight(tf[p], work, d, scale, saturation_b)
         else:  # a long one: look the survivors up in it
             if not ordered:
-                _order(survivors, n, seen)
+                _order(survivors, n, survivor_bits)
                 ordered = True
             lo = start
             for s in range(n):
@@ -289,34 +331,33 @@ def _candidates(
                 if lo == end:
                     break
                 if indices[lo] == d:
-                    c = tf[lo] * inverse_norm[d]
-                    acc[d] += scale * c / (c + saturation_b)
-        if _best(acc, survivors, n, heap, heap_docs) == k:  # partial scores only grow: a bound too
+                    work[d, 1] -= _weight(tf[lo], work, d, scale, saturation_b)
+        if _best(work, survivors, n, heap, heap_docs, -1.0) == k:  # partial scores only grow: a bound too
             theta = max(theta, heap[0])
         kept = 0
         for s in range(n):
             d = survivors[s]
-            if acc[d] + rest[j + 1] >= theta * keep:
+            if rest[j + 1] - work[d, 1] >= theta * keep:
                 survivors[kept] = d
                 kept += 1
             else:
-                seen[d] = 1
+                work[d, 1] = 0.0
+                _flip(survivor_bits, d)
         n = kept
-    if prune:  # the survivors' accumulators are now their scores: keep the k best and ties
-        size = _best(acc, survivors, n, heap, heap_docs)
-        floor = heap[0] * keep if size == k else 0.0
-        kept = 0
-        for s in range(n):
-            if acc[survivors[s]] >= floor:
-                survivors[kept] = survivors[s]
-                kept += 1
-        n = kept
-    survivors = survivors[:n]
+    # the survivors' accumulators are now their scores: keep the k best and ties
+    size = _best(work, survivors, n, heap, heap_docs, -1.0)
+    floor = heap[0] * keep if size == k else 0.0
+    kept = 0
+    for s in range(n):
+        d = survivors[s]
+        if -work[d, 1] >= floor:
+            survivors[kept] = d
+            kept += 1
+        work[d, 1] = 0.0
+        _flip(survivor_bits, d)
+    survivors = survivors[:kept]
     if not ordered:
         survivors.sort()
-    for j in range(n_touched):
-        acc[touched[j]] = 0.0
-        seen[touched[j]] = 0
     return survivors
 
 
@@ -382,21 +423,22 @@ def search(
     indices: np.ndarray,
     tf: np.ndarray,
     doc_len: np.ndarray,
-    inverse_norm: np.ndarray,
     max_ntf: np.ndarray,
     query_terms: np.ndarray,
     k: int,
     avgdl: float,
     params: tuple[int, float, float, float, float, float, float, bool],
-    acc: np.ndarray,
-    seen: np.ndarray,
+    work: np.ndarray,
     touched: np.ndarray,
+    survivor_bits: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The k best chunks (positions, rank-bm25 scores; ties: lower position first) for the
     query's term ids in query order, repeats included, all known to the index.
 
     `params` is (variant, k1, b, delta, okapi floor, saturation A, saturation B, prune);
-    `acc`, `seen` and `touched` are scratch as in `_candidates`.
+    `work`, `touched` and `survivor_bits` are scratch as in `_candidates`. Without `prune`,
+    or with a weight of zero (weights that are not all positive), every chunk holding a
+    query term is a candidate.
     """
     variant, k1, b, delta, okapi_floor, saturation_a, saturation_b, prune = params
     n_docs = doc_len.size
@@ -428,10 +470,13 @@ def search(
         while j > 0 and bounds[order[j - 1]] < bounds[order[j]]:
             order[j - 1], order[j] = order[j], order[j - 1]
             j -= 1
-    found = _candidates(
-        indptr, indices, tf, inverse_norm, unique[order], scales[order], bounds[order],
-        saturation_b, k, prune, acc, seen, touched,
-    )
+    if prune and scales[:n_unique].min() > 0:
+        found = _candidates(
+            indptr, indices, tf, unique[order], scales[order], bounds[order], saturation_b, k,
+            work, touched, survivor_bits,
+        )
+    else:
+        found = _holders(indptr, indices, unique[:n_unique])
     query_idf = np.empty(m, np.float64)
     for q in range(m):
         query_idf[q] = idf[slot[q]]
@@ -451,6 +496,15 @@ def search(
     return positions, scores
 
 
+def scratch(inverse_norm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A thread's scratch for `search`: `work` (each chunk's 1/norm beside a zero
+    accumulator), `touched` and `survivor_bits`."""
+    n_docs = inverse_norm.size
+    work = np.zeros((n_docs, 2), np.float32)
+    work[:, 0] = inverse_norm
+    return work, np.empty(n_docs, np.int32), np.zeros((n_docs + 7) // 8, np.uint8)
+
+
 def warm_up() -> None:
     """Load (or, on a new install, compile) the query kernels with the index's argument types."""
 
@@ -464,6 +518,6 @@ def warm_up() -> None:
     keys = np.sort(hash_terms(np.frombuffer(b"a\xffb", np.uint8)))
     found = term_ids(np.frombuffer(b"b\xffa", np.uint8), keys, np.array([0, 1], np.int32), indptr)
     search(
-        indptr, indices, tf, np.ones(2, np.int32), np.ones(2), np.ones(2), found, 1, 1.0,
-        (BM25L, 1.5, 0.75, 0.5, 0.0, 1.0, 1.0, True), np.zeros(2), np.zeros(2, np.uint8), np.empty(2, np.int32),
+        indptr, indices, tf, np.ones(2, np.int32), np.ones(2), found, 1, 1.0,
+        (BM25L, 1.5, 0.75, 0.5, 0.0, 1.0, 1.0, True), *scratch(np.ones(2)),
     )

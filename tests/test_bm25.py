@@ -160,3 +160,17 @@ def test_okapi_with_negative_idf_ranks_every_holder() -> None:
     for query in (["common"], ["common", "y"], ["rare", "common", "x"], ["w", "y"]):
         expected = reference.get_scores(query)
         assert [hit.position for hit in snapshot.search(query, 10)] == reference_top(expected, docs, query, 10)
+
+
+def test_okapi_term_in_half_the_chunks_weighs_zero_and_its_holders_still_rank() -> None:
+    """Okapi's idf is exactly 0 for a term in half the chunks: its holders score alike and are
+    still returned, ties broken by position as the reference does."""
+    docs = [["half", "also", "a"], ["b", "also"], ["half", "d", "d"], ["e"]]
+    snapshot = snapshot_of(docs, BM25Params("okapi"))
+    assert snapshot.nonnegative
+    reference = BM25Okapi(docs, k1=1.5, b=0.75)
+    for query in (["half"], ["half", "also"], ["half", "d"], ["a", "half", "e"]):
+        expected = reference.get_scores(query)
+        hits = snapshot.search(query, 3)
+        assert [hit.position for hit in hits] == reference_top(expected, docs, query, 3)
+        assert len(hits) == min(3, sum(bool(set(doc) & set(query)) for doc in docs))
