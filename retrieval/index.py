@@ -109,7 +109,7 @@ class TermStatistics:
 
 def _joined(terms: Sequence[str]) -> np.ndarray:
     """The terms as one UTF-8 buffer, separated by a byte UTF-8 never uses (see kernels)."""
-    return np.frombuffer(bytes([kernels.SEPARATOR]).join(term.encode("utf-8") for term in terms), dtype=np.uint8)
+    return np.frombuffer(bytes([kernels.SEPARATOR]).join(map(str.encode, terms)), dtype=np.uint8)
 
 
 def term_keys(terms: Sequence[str]) -> np.ndarray:
@@ -359,8 +359,10 @@ class IndexSnapshot:
             self._kernel_params, *self._scratch_arrays(),
         )
         return [
-            Hit(int(p), int(self.row_ids[p]), str(self.doc_ids[p]), float(s))
-            for p, s in zip(positions.tolist(), scores.tolist())
+            Hit(p, row_id, str(doc_id), s)
+            for p, row_id, doc_id, s in zip(
+                positions.tolist(), self.row_ids[positions].tolist(), self.doc_ids[positions].tolist(), scores.tolist()
+            )
         ]
 
     def all_scores(self, terms: Sequence[str]) -> np.ndarray:

@@ -173,19 +173,6 @@ def _weight(tf: int, work: np.ndarray, doc: int, scale: float, saturation_b: flo
 
 
 @njit(cache=True, nogil=True)
-def _weight_at(
-    indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray, work: np.ndarray,
-    term: int, scale: float, saturation_b: float, doc: int,
-) -> float:
-    """One term's weight in one chunk (0 if the chunk lacks it), by search in its postings."""
-    start, end = indptr[term], indptr[term + 1]
-    at = _gallop(indices, start, end, doc)
-    if at == end or indices[at] != doc:
-        return 0.0
-    return _weight(tf[at], work, doc, scale, saturation_b)
-
-
-@njit(cache=True, nogil=True)
 def _score_leaders(
     indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray, work: np.ndarray,
     terms: np.ndarray, scales: np.ndarray, saturation_b: float, first: int,
@@ -194,17 +181,34 @@ def _score_leaders(
     """Fully score the chunks leading on partial scores (terms before `first` are in their
     accumulators, the rest are looked up) and keep the k best full scores in the `scored`
     heap; returns its new size. Its smallest is then a lower bound of the final k-th best
-    score. A leader already in the heap is not scored again, so no chunk is in it twice."""
+    score. A leader already in the heap is not scored again, so no chunk is in it twice.
+    The leaders are looked up term by term in chunk order, each search starting where the
+    last ended, so a long list is read in one direction."""
     leaders = np.empty(scored.size, np.float64)
     leader_docs = np.empty(scored.size, np.int32)
     n_leaders = _best(work, touched, n_touched, leaders, leader_docs, 1.0)
+    new_docs = np.empty(n_leaders, np.int32)
+    n_new = 0
     for doc in leader_docs[:n_leaders]:
-        if _holds(scored_docs, n_scored, doc):
-            continue
-        full = np.float64(work[doc, 1])
-        for j in range(first, terms.size):
-            full += _weight_at(indptr, indices, tf, work, terms[j], scales[j], saturation_b, doc)
-        n_scored = _heap_push(scored, scored_docs, n_scored, full, doc)
+        if not _holds(scored_docs, n_scored, doc):
+            new_docs[n_new] = doc
+            n_new += 1
+    new_docs = np.sort(new_docs[:n_new])
+    full = np.empty(n_new, np.float64)
+    for x in range(n_new):
+        full[x] = work[new_docs[x], 1]
+    for j in range(first, terms.size):
+        end = indptr[terms[j] + 1]
+        lo = indptr[terms[j]]
+        for x in range(n_new):
+            doc = new_docs[x]
+            lo = _gallop(indices, lo, end, doc)
+            if lo == end:
+                break
+            if indices[lo] == doc:
+                full[x] += _weight(tf[lo], work, doc, scales[j], saturation_b)
+    for x in range(n_new):
+        n_scored = _heap_push(scored, scored_docs, n_scored, full[x], new_docs[x])
     return n_scored
 
 
