@@ -24,7 +24,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # Survivors are kept down to (1 - slack) of the k-th best partial score, so the exact
 # rescoring sees every contender, ties included. Partial scores add float32 accumulators,
@@ -33,6 +36,7 @@ from numba import njit
 SLACK = 1e-9
 FLOAT32_ROUNDING = 2.0**-24
 BM25L, OKAPI, LUCENE = 0, 1, 2
+PREFETCH = 16  # how many postings ahead a chunk's accumulator row is asked for
 SCAN_RATIO = 32  # a list up to this many times the survivors is read whole rather than searched
 SORT_LIMIT = 256  # survivors are sorted up to 1/256 of the chunks, collected from their bits above
 LOW_BIT = np.zeros(129, np.int64)  # the position of a byte's lowest set bit, by that bit's value
@@ -40,6 +44,32 @@ LOW_BIT[1 << np.arange(8)] = np.arange(8)
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 SEPARATOR = 0xFF  # a byte UTF-8 never uses: terms are passed as one buffer, separated by it
+
+
+@intrinsic
+def _prefetch_row(typingctx, array, index):
+    """Start loading array[index] (a row of a 2-D array) into cache, for writing. The
+    accumulators are read in an order the CPU cannot guess (the chunks of a posting list),
+    so asking PREFETCH postings ahead overlaps the cache misses. A hint: results are the same."""
+    if not (isinstance(array, types.Array) and array.ndim == 2 and isinstance(index, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array_type, index_type = signature.args
+        values = context.make_array(array_type)(context, builder, args[0])
+        row = context.cast(builder, args[1], index_type, types.intp)
+        zero = context.get_constant(types.intp, 0)
+        pointer = cgutils.get_item_pointer(context, builder, array_type, values, [row, zero])
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]), "llvm.prefetch.p0"
+        )
+        # llvm.prefetch(address, write, keep in every cache level, data)
+        builder.call(prefetch, [builder.bitcast(pointer, byte_pointer), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
 
 
 @njit(cache=True, nogil=True)
@@ -295,17 +325,20 @@ def _candidates(
             break  # a chunk none of the terms so far holds cannot reach the top k
         scale = scales[i]
         for p in range(start, end):
+            if p + PREFETCH < end:
+                _prefetch_row(work, indices[p + PREFETCH])
             d = indices[p]
             partial = work[d, 1]
-            if partial == 0.0:
-                touched[n_touched] = d
-                n_touched += 1
+            touched[n_touched] = d  # kept by a first touch only: no branch on a load that may miss
+            n_touched += partial == 0.0
             work[d, 1] = partial + _weight(tf[p], work, d, scale, saturation_b)
         i += 1
 
     survivors = np.empty(n_touched, np.int32)
     n = 0
     for j in range(n_touched):
+        if j + PREFETCH < n_touched:
+            _prefetch_row(work, touched[j + PREFETCH])
         d = touched[j]
         partial = work[d, 1]
         if partial + rest[i] >= theta * keep:
@@ -321,6 +354,10 @@ def _candidates(
         scale = scales[j]
         if end - start <= SCAN_RATIO * n:  # a short list: read it whole, skipping non-survivors
             for p in range(start, end):
+                if p + PREFETCH < end:
+                    ahead = indices[p + PREFETCH]
+                    if survivor_bits[ahead >> 3] & (1 << (ahead & 7)):
+                        _prefetch_row(work, ahead)
                 d = indices[p]
                 if survivor_bits[d >> 3] & (1 << (d & 7)):
                     work[d, 1] -= _weight(tf[p], work, d, scale, saturation_b)
@@ -330,6 +367,8 @@ def _candidates(
                 ordered = True
             lo = start
             for s in range(n):
+                if s + PREFETCH < n:
+                    _prefetch_row(work, survivors[s + PREFETCH])
                 d = survivors[s]
                 lo = _gallop(indices, lo, end, d)
                 if lo == end:
@@ -506,7 +545,8 @@ def scratch(inverse_norm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     n_docs = inverse_norm.size
     work = np.zeros((n_docs, 2), np.float32)
     work[:, 0] = inverse_norm
-    return work, np.empty(n_docs, np.int32), np.zeros((n_docs + 7) // 8, np.uint8)
+    touched = np.empty(n_docs + 1, np.int32)  # + 1: a posting is written before it is known to be new
+    return work, touched, np.zeros((n_docs + 7) // 8, np.uint8)
 
 
 def warm_up() -> None:
