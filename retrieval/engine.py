@@ -42,6 +42,8 @@ STALE_SNAPSHOT_RETRIES = 3
 
 class _StaleSnapshot(Exception):
     """The snapshot a question used lost rows to a removal: search again on the current one."""
+
+
 # Markup: "<" then a tag name, "/" or "!". Korean titles in angle brackets ("<해리 포터>")
 # and comparisons ("a < b, c > d") are text, not tags.
 _TAGS = re.compile(r"<(?:/?[A-Za-z]|!)[^<>\n]{0,200}>")

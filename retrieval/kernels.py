@@ -513,7 +513,7 @@ def search(
         while j > 0 and bounds[order[j - 1]] < bounds[order[j]]:
             order[j - 1], order[j] = order[j], order[j - 1]
             j -= 1
-    if prune and scales[:n_unique].min() > 0:
+    if prune and scales.min() > 0:
         found = _candidates(
             indptr, indices, tf, unique[order], scales[order], bounds[order], saturation_b, k,
             work, touched, survivor_bits,
