@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from retrieval import analyzer as analyzer_module
 from retrieval.analyzer import create_analyzer
 
 VARIED_TEXTS = [
@@ -54,3 +55,12 @@ def test_a_multi_word_title_stays_searchable_word_by_word(analyzer):
 
 def test_one_text_is_analysed_as_in_a_batch(analyzer):
     assert [analyzer.analyse(text) for text in VARIED_TEXTS] == analyzer.analyse_many(VARIED_TEXTS)
+
+
+def test_texts_over_several_batches_keep_their_order(analyzer, monkeypatch):
+    monkeypatch.setattr(analyzer_module, "BATCH_CHARS", 30)
+    batches = list(analyzer_module._batches(VARIED_TEXTS))
+    assert len(batches) > 2
+    assert [text for batch in batches for text in batch] == VARIED_TEXTS
+    assert all(sum(map(len, batch)) >= 30 for batch in batches[:-1])
+    assert analyzer.analyse_many(VARIED_TEXTS) == [analyzer.analyse(text) for text in VARIED_TEXTS]
