@@ -25,6 +25,7 @@ import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import count
@@ -60,6 +61,11 @@ COUNT_BATCH = 1 << 22  # term occurrences counted per batch while building
 MAX_COUNT = np.iinfo(np.uint16).max
 VERIFY_INLINE_BYTES = 64 << 20  # smaller files are checksummed before use, larger ones in the background
 SCIPY_FROM = 1 << 22  # postings from which a build transposes with scipy rather than a sort
+# Chunks from which a query searches both halves of the chunks at once. Measured on two
+# cores (200 questions): 10k chunks 0.09 → 0.17 ms (a thread hand-off costs ~75 µs),
+# 100k 0.59 → 0.49 ms, 1M (top 20) 5.5 → 3.9 ms.
+SPLIT_FROM = 50_000
+_HALVES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-half")
 
 
 @dataclass(frozen=True)
@@ -354,16 +360,37 @@ class IndexSnapshot:
         ids = ids[ids >= 0]  # rank-bm25: idf 0 for words the corpus lacks
         if not ids.size or not len(self) or k <= 0:
             return []
-        positions, scores = kernels.search(
-            *self._kernel_arrays, self.doc_len, self.max_ntf, ids, k, self.avgdl,
-            self._kernel_params, *self._scratch_arrays(),
-        )
+        if len(self) < SPLIT_FROM:
+            positions, scores = kernels.search(
+                *self._kernel_arrays, self.doc_len, self.max_ntf, ids, k, self.avgdl,
+                self._kernel_params, *self._scratch_arrays(),
+            )
+        else:
+            positions, scores = self._search_halves(ids, k)
         return [
             Hit(p, row_id, str(doc_id), s)
             for p, row_id, doc_id, s in zip(
                 positions.tolist(), self.row_ids[positions].tolist(), self.doc_ids[positions].tolist(), scores.tolist()
             )
         ]
+
+    def _search_halves(self, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """kernels.search with the candidates of the upper half of the chunks found in a
+        helper thread meanwhile (the kernels release the GIL); the same hits, sooner."""
+        indptr, indices, tf = self._kernel_arrays
+        terms, scales, bounds, query_idf = kernels.plan(indptr, self.max_ntf, len(self), ids, self._kernel_params)
+        middle = len(self) // 2
+        upper = _HALVES.submit(self._candidates, terms, scales, bounds, k, middle, len(self))
+        lower = self._candidates(terms, scales, bounds, k, 0, middle)
+        found = np.concatenate([lower, upper.result()])
+        return kernels.best(found, indptr, indices, tf, self.doc_len, ids, query_idf, k, self.avgdl, self._kernel_params)
+
+    def _candidates(
+        self, terms: np.ndarray, scales: np.ndarray, bounds: np.ndarray, k: int, first: int, end: int
+    ) -> np.ndarray:
+        return kernels.candidates(
+            *self._kernel_arrays, terms, scales, bounds, k, first, end, self._kernel_params, *self._scratch_arrays()
+        )
 
     def all_scores(self, terms: Sequence[str]) -> np.ndarray:
         """Every chunk's score, one query term at a time in numpy (memory O(chunks)): the

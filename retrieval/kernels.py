@@ -17,6 +17,9 @@ retrieval.bm25.saturation), so the index stores no per-posting weights; the accu
 are float32 beside each chunk's 1/norm, so that reading a posting touches one cache line.
 The survivors are then rescored with rank-bm25's own operations in its order, so the
 ranking and its ties are the reference's bit for bit.
+
+A query is planned once (`plan`); its candidates can be found per range of chunks
+(`candidates`), so a large index searches both halves at once, and `best` ranks their union.
 """
 
 from __future__ import annotations
@@ -204,8 +207,8 @@ def _weight(tf: int, work: np.ndarray, doc: int, scale: float, saturation_b: flo
 
 @njit(cache=True, nogil=True)
 def _score_leaders(
-    indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray, work: np.ndarray,
-    terms: np.ndarray, scales: np.ndarray, saturation_b: float, first: int,
+    starts: np.ndarray, ends: np.ndarray, indices: np.ndarray, tf: np.ndarray, work: np.ndarray,
+    scales: np.ndarray, saturation_b: float, first: int,
     touched: np.ndarray, n_touched: int, scored: np.ndarray, scored_docs: np.ndarray, n_scored: int,
 ) -> int:
     """Fully score the chunks leading on partial scores (terms before `first` are in their
@@ -227,9 +230,9 @@ def _score_leaders(
     full = np.empty(n_new, np.float64)
     for x in range(n_new):
         full[x] = work[new_docs[x], 1]
-    for j in range(first, terms.size):
-        end = indptr[terms[j] + 1]
-        lo = indptr[terms[j]]
+    for j in range(first, scales.size):
+        end = ends[j]
+        lo = starts[j]
         for x in range(n_new):
             doc = new_docs[x]
             lo = _gallop(indices, lo, end, doc)
@@ -260,26 +263,26 @@ def _order(survivors: np.ndarray, n: int, survivor_bits: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True)
-def _holders(indptr: np.ndarray, indices: np.ndarray, terms: np.ndarray) -> np.ndarray:
-    """Sorted positions of the chunks holding any of the terms."""
+def _holders(starts: np.ndarray, ends: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Sorted positions of the chunks in indices[starts[i]:ends[i]] for any i."""
     total = 0
-    for t in terms:
-        total += indptr[t + 1] - indptr[t]
+    for i in range(starts.size):
+        total += ends[i] - starts[i]
     found = np.empty(total, np.int32)
     at = 0
-    for t in terms:
-        size = indptr[t + 1] - indptr[t]
-        found[at:at + size] = indices[indptr[t]:indptr[t + 1]]
+    for i in range(starts.size):
+        size = ends[i] - starts[i]
+        found[at:at + size] = indices[starts[i]:ends[i]]
         at += size
     return np.unique(found)
 
 
 @njit(cache=True, nogil=True)
 def _candidates(
-    indptr: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
     indices: np.ndarray,
     tf: np.ndarray,
-    terms: np.ndarray,
     scales: np.ndarray,
     bounds: np.ndarray,
     saturation_b: float,
@@ -290,16 +293,17 @@ def _candidates(
 ) -> np.ndarray:
     """Sorted positions of the chunks that may be in the top k; every weight is positive.
 
-    `terms` are the query's distinct term ids ordered by `bounds` (each term's largest
-    possible weight × its count in the query) from highest; `scales` their idf·A·count, so
-    a posting weighs scale·c/(c + saturation_b), c = tf/norm. `work` (per-thread scratch,
+    The query's distinct terms are ordered by `bounds` (each term's largest possible weight
+    × its count in the query) from highest; indices[starts[i]:ends[i]] is the part of term
+    i's list searched, `scales` their idf·A·count, so a posting weighs
+    scale·c/(c + saturation_b), c = tf/norm. `work` (per-thread scratch,
     one row per chunk) holds each chunk's 1/norm and its float32 accumulator side by side,
     so a posting costs one cache line; `touched` and `survivor_bits` (one bit per chunk,
     small enough to stay in cache while long lists are scanned for survivors) are scratch
     too. Accumulators and bits are zero on entry and are left so. An accumulator is nonzero
     once a term holds the chunk, and negated while the chunk survives the pruning.
     """
-    m = terms.size
+    m = scales.size
     rest = np.zeros(m + 1, np.float64)  # rest[i]: the most terms i.. can add to any chunk
     for i in range(m - 1, -1, -1):
         rest[i] = rest[i + 1] + bounds[i]
@@ -313,10 +317,10 @@ def _candidates(
     theta = 0.0  # a lower bound of the final k-th best score
     i = 0
     while i < m:
-        start, end = indptr[terms[i]], indptr[terms[i] + 1]
+        start, end = starts[i], ends[i]
         if n_touched >= k and 2 * (end - start) > n_touched:  # a long list: worth a better bound first
             n_scored = _score_leaders(
-                indptr, indices, tf, work, terms, scales, saturation_b, i,
+                starts, ends, indices, tf, work, scales, saturation_b, i,
                 touched, n_touched, scored, scored_docs, n_scored,
             )
             if n_scored == k:
@@ -350,7 +354,7 @@ def _candidates(
             work[d, 1] = 0.0
     ordered = False
     for j in range(i, m):  # only after pruning stopped the first loop: the rest, for survivors only
-        start, end = indptr[terms[j]], indptr[terms[j] + 1]
+        start, end = starts[j], ends[j]
         scale = scales[j]
         if end - start <= SCAN_RATIO * n:  # a short list: read it whole, skipping non-survivors
             for p in range(start, end):
@@ -461,30 +465,19 @@ def _idf(df: int, n_docs: int, variant: int, okapi_floor: float) -> float:
 
 
 @njit(cache=True, nogil=True)
-def search(
+def plan(
     indptr: np.ndarray,
-    indices: np.ndarray,
-    tf: np.ndarray,
-    doc_len: np.ndarray,
     max_ntf: np.ndarray,
+    n_docs: int,
     query_terms: np.ndarray,
-    k: int,
-    avgdl: float,
     params: tuple[int, float, float, float, float, float, float, bool],
-    work: np.ndarray,
-    touched: np.ndarray,
-    survivor_bits: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The k best chunks (positions, rank-bm25 scores; ties: lower position first) for the
-    query's term ids in query order, repeats included, all known to the index.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A query's distinct terms in the order `candidates` reads them, with their scales and
+    bounds (see `_candidates`), and the idf of each query term in query order.
 
-    `params` is (variant, k1, b, delta, okapi floor, saturation A, saturation B, prune);
-    `work`, `touched` and `survivor_bits` are scratch as in `_candidates`. Without `prune`,
-    or with a weight of zero (weights that are not all positive), every chunk holding a
-    query term is a candidate.
+    `params` is (variant, k1, b, delta, okapi floor, saturation A, saturation B, prune).
     """
-    variant, k1, b, delta, okapi_floor, saturation_a, saturation_b, prune = params
-    n_docs = doc_len.size
+    variant, _, _, _, okapi_floor, saturation_a, saturation_b, _ = params
     m = query_terms.size
     unique = np.empty(m, np.int64)
     counts = np.zeros(m, np.float64)
@@ -513,30 +506,100 @@ def search(
         while j > 0 and bounds[order[j - 1]] < bounds[order[j]]:
             order[j - 1], order[j] = order[j], order[j - 1]
             j -= 1
-    if prune and scales.min() > 0:
-        found = _candidates(
-            indptr, indices, tf, unique[order], scales[order], bounds[order], saturation_b, k,
-            work, touched, survivor_bits,
-        )
-    else:
-        found = _holders(indptr, indices, unique[:n_unique])
     query_idf = np.empty(m, np.float64)
     for q in range(m):
         query_idf[q] = idf[slot[q]]
+    return unique[:n_unique][order], scales[order], bounds[order], query_idf
+
+
+@njit(cache=True, nogil=True)
+def candidates(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    tf: np.ndarray,
+    terms: np.ndarray,
+    scales: np.ndarray,
+    bounds: np.ndarray,
+    k: int,
+    first_doc: int,
+    end_doc: int,
+    params: tuple[int, float, float, float, float, float, float, bool],
+    work: np.ndarray,
+    touched: np.ndarray,
+    survivor_bits: np.ndarray,
+) -> np.ndarray:
+    """Sorted positions in [first_doc, end_doc) of the chunks that may be among that range's
+    k best, for a query planned by `plan`. Without `prune`, or with a weight of zero (weights
+    that are not all positive), every chunk of the range holding a query term.
+
+    The k-th best of a range is at most the k-th best of all, so the union of the ranges'
+    candidates holds every chunk of the top k: ranges can be searched in parallel.
+    """
+    starts = np.empty(terms.size, np.int64)
+    ends = np.empty(terms.size, np.int64)
+    for i in range(terms.size):
+        listed = indices[indptr[terms[i]]:indptr[terms[i] + 1]]
+        starts[i] = indptr[terms[i]] + np.searchsorted(listed, first_doc)
+        ends[i] = indptr[terms[i]] + np.searchsorted(listed, end_doc)
+    if params[7] and scales.min() > 0:
+        return _candidates(starts, ends, indices, tf, scales, bounds, params[6], k, work, touched, survivor_bits)
+    return _holders(starts, ends, indices)
+
+
+@njit(cache=True, nogil=True)
+def best(
+    found: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    tf: np.ndarray,
+    doc_len: np.ndarray,
+    query_terms: np.ndarray,
+    query_idf: np.ndarray,
+    k: int,
+    avgdl: float,
+    params: tuple[int, float, float, float, float, float, float, bool],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of the candidates `found` (ascending): positions and rank-bm25 scores,
+    ties broken by the lower position."""
+    variant, k1, b, delta = params[0], params[1], params[2], params[3]
     exact = _exact_scores(found, indptr, indices, tf, doc_len, query_terms, query_idf, avgdl, k1, b, delta, variant)
     n_best = min(k, found.size)
     positions = np.empty(n_best, np.int64)
     scores = np.empty(n_best, np.float64)
     taken = np.zeros(found.size, np.bool_)
     for r in range(n_best):  # found is ascending: the first of equal scores is the lower position
-        best = -1
+        best_at = -1
         for i in range(found.size):
-            if not taken[i] and (best < 0 or exact[i] > exact[best]):
-                best = i
-        taken[best] = True
-        positions[r] = found[best]
-        scores[r] = exact[best]
+            if not taken[i] and (best_at < 0 or exact[i] > exact[best_at]):
+                best_at = i
+        taken[best_at] = True
+        positions[r] = found[best_at]
+        scores[r] = exact[best_at]
     return positions, scores
+
+
+@njit(cache=True, nogil=True)
+def search(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    tf: np.ndarray,
+    doc_len: np.ndarray,
+    max_ntf: np.ndarray,
+    query_terms: np.ndarray,
+    k: int,
+    avgdl: float,
+    params: tuple[int, float, float, float, float, float, float, bool],
+    work: np.ndarray,
+    touched: np.ndarray,
+    survivor_bits: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k best chunks (positions, rank-bm25 scores; ties: lower position first) for the
+    query's term ids in query order, repeats included, all known to the index, in one call:
+    `plan`, `candidates` over every chunk, `best`. `work`, `touched` and `survivor_bits` are
+    scratch as in `_candidates`."""
+    terms, scales, bounds, query_idf = plan(indptr, max_ntf, doc_len.size, query_terms, params)
+    found = candidates(indptr, indices, tf, terms, scales, bounds, k, 0, doc_len.size, params, work, touched, survivor_bits)
+    return best(found, indptr, indices, tf, doc_len, query_terms, query_idf, k, avgdl, params)
 
 
 def scratch(inverse_norm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -561,7 +624,11 @@ def warm_up() -> None:
     tf = read_only(np.array([1, 2], np.uint8))
     keys = np.sort(hash_terms(np.frombuffer(b"a\xffb", np.uint8)))
     found = term_ids(np.frombuffer(b"b\xffa", np.uint8), keys, np.array([0, 1], np.int32), indptr)
-    search(
-        indptr, indices, tf, np.ones(2, np.int32), np.ones(2), found, 1, 1.0,
-        (BM25L, 1.5, 0.75, 0.5, 0.0, 1.0, 1.0, True), *scratch(np.ones(2)),
-    )
+    doc_len, max_ntf, params = np.ones(2, np.int32), np.ones(2), (BM25L, 1.5, 0.75, 0.5, 0.0, 1.0, 1.0, True)
+    search(indptr, indices, tf, doc_len, max_ntf, found, 1, 1.0, params, *scratch(np.ones(2)))
+    terms, scales, bounds, query_idf = plan(indptr, max_ntf, 2, found, params)
+    halves = [
+        candidates(indptr, indices, tf, terms, scales, bounds, 1, first, end, params, *scratch(np.ones(2)))
+        for first, end in ((0, 1), (1, 2))
+    ]
+    best(np.concatenate(halves), indptr, indices, tf, doc_len, found, query_idf, 1, 1.0, params)

@@ -8,11 +8,20 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+from retrieval import index as index_module
 from retrieval.bench import ReferenceBM25L
 from retrieval.bm25 import BM25Params, csc_weights, top_k
 from retrieval.index import IndexEntry, IndexSnapshot
 
 WORDS = [f"w{i}" for i in range(300)]
+
+
+@pytest.fixture(params=["whole", "halves"])
+def search_mode(request, monkeypatch) -> str:
+    """Search every chunk in one call, or (as large indexes do) both halves at once."""
+    if request.param == "halves":
+        monkeypatch.setattr(index_module, "SPLIT_FROM", 0)
+    return request.param
 
 
 def random_corpus(seed: int, n_docs: int = 400) -> list[list[str]]:
@@ -46,7 +55,7 @@ def reference_top(scores: np.ndarray, docs: list[list[str]], query: list[str], k
         ("okapi", lambda docs: BM25Okapi(docs, k1=1.5, b=0.75)),
     ],
 )
-def test_scores_and_rankings_equal_rank_bm25(variant, reference) -> None:
+def test_scores_and_rankings_equal_rank_bm25(variant, reference, search_mode: str) -> None:
     docs = random_corpus(1)
     snapshot = snapshot_of(docs, BM25Params(variant))
     ref = reference(docs)
@@ -105,7 +114,7 @@ def test_float32_weights_stay_within_a_millionth() -> None:
 
 
 @pytest.mark.parametrize("n_chunks", [1, 2, 20])
-def test_tiny_corpora_rank_the_chunk_with_the_term_first(n_chunks: int) -> None:
+def test_tiny_corpora_rank_the_chunk_with_the_term_first(n_chunks: int, search_mode: str) -> None:
     """BM25Okapi scores one chunk negative and two chunks zero; the default variant must not."""
     docs = [["서울", "날씨", "맑음"]] + [["부산", "바다", f"항구{i}"] for i in range(n_chunks - 1)]
     target = n_chunks // 2
@@ -118,7 +127,7 @@ def test_tiny_corpora_rank_the_chunk_with_the_term_first(n_chunks: int) -> None:
     assert snapshot.search(["없는단어"], 5) == []
 
 
-def test_many_duplicates_tie_break_by_position() -> None:
+def test_many_duplicates_tie_break_by_position(search_mode: str) -> None:
     docs = [["a", "b"], ["a"], ["a", "b"], ["c"]] * 50
     snapshot = snapshot_of(docs)
     hits = snapshot.search(["a", "b"], 10)
@@ -134,7 +143,7 @@ def skewed_corpus(seed: int, n_docs: int = 6000) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("k", [1, 10, 40])
-def test_pruned_search_ranks_as_exhaustive_scoring_on_a_skewed_corpus(k: int) -> None:
+def test_pruned_search_ranks_as_exhaustive_scoring_on_a_skewed_corpus(k: int, search_mode: str) -> None:
     """Long common lists take the pruned paths (searched for survivors, or read whole); rare ones lead."""
     docs = skewed_corpus(11)
     snapshot = snapshot_of(docs)
@@ -150,7 +159,7 @@ def test_pruned_search_ranks_as_exhaustive_scoring_on_a_skewed_corpus(k: int) ->
         assert [hit.score for hit in hits] == [expected[hit.position] for hit in hits]
 
 
-def test_okapi_with_negative_idf_ranks_every_holder() -> None:
+def test_okapi_with_negative_idf_ranks_every_holder(search_mode: str) -> None:
     """When most terms are in most chunks, Okapi's idf floor is negative too: no pruning, and the
     ranking is still the reference's."""
     docs = [["common", "x", "w"]] * 30 + [["common", "y", "y", "w"]] * 5 + [["rare", "w"]]
@@ -162,7 +171,7 @@ def test_okapi_with_negative_idf_ranks_every_holder() -> None:
         assert [hit.position for hit in snapshot.search(query, 10)] == reference_top(expected, docs, query, 10)
 
 
-def test_okapi_term_in_half_the_chunks_weighs_zero_and_its_holders_still_rank() -> None:
+def test_okapi_term_in_half_the_chunks_weighs_zero_and_its_holders_still_rank(search_mode: str) -> None:
     """Okapi's idf is exactly 0 for a term in half the chunks: its holders score alike and are
     still returned, ties broken by position as the reference does."""
     docs = [["half", "also", "a"], ["b", "also"], ["half", "d", "d"], ["e"]]
