@@ -293,9 +293,9 @@ def _candidates(
 ) -> np.ndarray:
     """Sorted positions of the chunks that may be in the top k; every weight is positive.
 
-    The query's distinct terms are ordered by `bounds` (each term's largest possible weight
-    × its count in the query) from highest; indices[starts[i]:ends[i]] is the part of term
-    i's list searched, `scales` their idf·A·count, so a posting weighs
+    The query's distinct terms come ordered by `bounds` (each term's largest possible weight
+    × its count in the query) from highest; term i's postings searched are
+    indices[starts[i]:ends[i]], and `scales` are idf·A·count, so a posting weighs
     scale·c/(c + saturation_b), c = tf/norm. `work` (per-thread scratch,
     one row per chunk) holds each chunk's 1/norm and its float32 accumulator side by side,
     so a posting costs one cache line; `touched` and `survivor_bits` (one bit per chunk,
@@ -603,8 +603,8 @@ def search(
 
 
 def scratch(inverse_norm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A thread's scratch for `search`: `work` (each chunk's 1/norm beside a zero
-    accumulator), `touched` and `survivor_bits`."""
+    """A thread's scratch for `search` and `candidates`: `work` (each chunk's 1/norm beside
+    a zero accumulator), `touched` and `survivor_bits`."""
     n_docs = inverse_norm.size
     work = np.zeros((n_docs, 2), np.float32)
     work[:, 0] = inverse_norm
