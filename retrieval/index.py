@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval import kernels
+from retrieval import kernels, postings
 from retrieval.bm25 import (
     OKAPI_EPSILON,
     BM25Params,
@@ -292,9 +292,7 @@ class IndexSnapshot:
         del pieces  # a million chunks hold ~280M postings: keep one copy at a time
         added = _to_columns(rows, cols, counts, len(row_ids), n_terms)
         del rows, cols, counts
-        indptr, indices, tf = _append_rows(
-            self.indptr, self.indices, self.term_counts, len(self), n_terms, *added
-        )
+        indptr, indices, tf = _append_rows(self.indptr, self.indices, self.term_counts, len(self), *added)
         return IndexSnapshot(
             vocabulary,
             n_terms,
@@ -311,15 +309,11 @@ class IndexSnapshot:
         keep = self.doc_ids != doc_id
         if keep.all():
             return self
-        new_position = np.cumsum(keep, dtype=np.int64) - 1
-        kept_postings = keep[self.indices]
-        kept_before = np.concatenate([[0], np.cumsum(kept_postings, dtype=np.int64)])
+        removed = np.flatnonzero(~keep).astype(np.int32)
         return IndexSnapshot(
             self.vocabulary,
             self.n_terms,
-            kept_before[self.indptr],
-            new_position[self.indices[kept_postings]].astype(np.int32),
-            self.term_counts[kept_postings],
+            *postings.drop_rows(self.indptr, self.indices, self.term_counts, removed),
             self.doc_len[keep],
             self.row_ids[keep],
             self.doc_ids[keep],
@@ -622,7 +616,6 @@ def _append_rows(
     indices: np.ndarray,
     tf: np.ndarray,
     n_docs: int,
-    n_terms: int,
     new_indptr: np.ndarray,
     new_rows: np.ndarray,
     new_tf: np.ndarray,
@@ -631,13 +624,4 @@ def _append_rows(
     new_indices = new_rows + np.int32(n_docs)
     fits = not new_tf.size or int(new_tf.max()) <= np.iinfo(np.uint8).max
     counts_dtype = np.uint8 if fits and (tf.dtype == np.uint8 or not indices.size) else np.uint16
-    if not indices.size:
-        return new_indptr, new_indices, new_tf.astype(counts_dtype)
-    old_indptr = np.concatenate([indptr, np.full(n_terms + 1 - indptr.size, indptr[-1], dtype=np.int64)])
-    # each new posting goes after all existing postings of its column
-    at = np.repeat(old_indptr[1:], np.diff(new_indptr))
-    return (
-        old_indptr + new_indptr,
-        np.insert(np.asarray(indices), at, new_indices),
-        np.insert(np.asarray(tf, dtype=counts_dtype), at, new_tf.astype(counts_dtype)),
-    )
+    return postings.append_rows(indptr, indices, tf, new_indptr, new_indices, new_tf.astype(counts_dtype))
