@@ -120,6 +120,11 @@ class Engine:
         self._save(snapshot, self._index_tag())
         return snapshot
 
+    def wait_for_index_check(self) -> None:
+        """Block until the background checksum of a large loaded index file, if any, is done."""
+        if self._verifier is not None:
+            self._verifier.join()
+
     def _verify(self, loaded: IndexSnapshot) -> None:
         """Checksum a large loaded index file; if it is damaged, rebuild from the store and swap."""
         if loaded.unverified is None or index_file_intact(*loaded.unverified):
@@ -150,8 +155,7 @@ class Engine:
 
     def close(self) -> None:
         """Wait for the index check and the last index save, then close the store."""
-        if self._verifier is not None:
-            self._verifier.join()
+        self.wait_for_index_check()
         if self._saver is not None:
             self._saver.join()
         self.store.close()

@@ -183,9 +183,10 @@ def test_a_large_damaged_index_is_served_then_replaced_after_the_background_chec
     engine = Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path)
     loaded = engine.snapshot
     assert loaded.unverified is not None  # served at once, checked in the background
-    engine.close()  # waits for the check
+    engine.wait_for_index_check()
     assert engine.snapshot is not loaded
     assert "damaged" in caplog.text
+    engine.close()
     with Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path) as again:
         assert again.ask("1차 평가에서 탈락한 팀은 어디야?") == expected
 
