@@ -78,6 +78,7 @@ def test_rejected_token_is_not_printed(bot: SharedBot) -> None:
     assert code == 1, output[-2000:]
     assert "token" in output.lower()  # it says what is wrong…
     assert _leaks(output, WRONG_FORMS) == [], output[-2000:]  # …without showing it
+    assert not wrong_token_run.data_dir.exists(), "the token is checked before the store is made"
     assert _leaks(output, TOKEN_FORMS) == []
 
 

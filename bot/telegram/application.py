@@ -47,13 +47,19 @@ async def _on_startup(application: Application) -> None:
     log.info("bot @%s ready", application.bot.username)
 
 
+def api_urls(settings: Settings) -> tuple[str, str]:
+    """The Bot API's method and file URLs (PTB appends the token to each)."""
+    return f"{settings.api_url}/bot", f"{settings.api_url}/file/bot"
+
+
 def build_application(settings: Settings, engine: Engine) -> Application:
     """The Application for these settings, talking to settings.api_url, answering from `engine`."""
+    base_url, base_file_url = api_urls(settings)
     builder = (
         Application.builder()
         .token(settings.token)
-        .base_url(f"{settings.api_url}/bot")
-        .base_file_url(f"{settings.api_url}/file/bot")
+        .base_url(base_url)
+        .base_file_url(base_file_url)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

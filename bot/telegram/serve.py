@@ -7,17 +7,19 @@ explains how to get one and exits 2.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import signal
 import sys
 from urllib.parse import urlparse
 
+from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app import open_engine
 from bot.settings import Settings
-from bot.telegram.application import ALLOWED_UPDATES, build_application
+from bot.telegram.application import ALLOWED_UPDATES, api_urls, build_application
 from bot.telegram.logging_filter import install_token_redaction
 
 log = logging.getLogger(__name__)
@@ -46,11 +48,22 @@ def webhook_secret(token: str) -> str:
     return hashlib.sha256(f"qabot-webhook:{token}".encode()).hexdigest()[:32]
 
 
+async def _check_token(settings: Settings) -> None:
+    """Ask the Bot API who we are (getMe); raises InvalidToken or another TelegramError."""
+    base_url, base_file_url = api_urls(settings)
+    async with Bot(settings.token, base_url=base_url, base_file_url=base_file_url):
+        pass
+
+
 def run_serve(settings: Settings) -> int:
     if not settings.token:
         print(NO_TOKEN, file=sys.stderr, end="")
         return EXIT_USAGE
     install_token_redaction(settings.token, settings.log_level)
+    # before the engine: a refused token or an unreachable server is reported at once,
+    # without loading Kiwi (~2 s) or writing a store
+    if not _reachable_with_token(settings):
+        return EXIT_ERROR
     engine = open_engine(settings)
     try:
         application = build_application(settings, engine)
@@ -68,13 +81,26 @@ def run_serve(settings: Settings) -> int:
         else:
             log.info("long polling %s", settings.api_url)
             application.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=STOP_SIGNALS)
-    except InvalidToken:
-        log.error("the Bot API server refused the token; check TELEGRAM_BOT_TOKEN")
-        return EXIT_ERROR
     except TelegramError as error:
-        log.error("cannot reach the Bot API server at %s: %s", settings.api_url, error)
+        _report(error, settings)
         return EXIT_ERROR
     finally:
         engine.close()
     log.info("stopped")
     return EXIT_OK
+
+
+def _reachable_with_token(settings: Settings) -> bool:
+    try:
+        asyncio.run(_check_token(settings))
+    except TelegramError as error:
+        _report(error, settings)
+        return False
+    return True
+
+
+def _report(error: TelegramError, settings: Settings) -> None:
+    if isinstance(error, InvalidToken):
+        log.error("the Bot API server refused the token; check TELEGRAM_BOT_TOKEN")
+    else:
+        log.error("cannot reach the Bot API server at %s: %s", settings.api_url, error)
