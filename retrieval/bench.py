@@ -14,7 +14,7 @@ index is built from the stored tokens like a cold start, persisted, and the engi
 answers is reopened from that file like the bot. Measured on the same tokens:
 - `query_*`: engine.ask end to end (cleaning, Kiwi, search, store, answer extraction),
   timed once the start-up checksum of a large index file has finished in the background
-  (it reads the whole file on one core: at 1M chunks it overlapped the first questions)
+  (it reads the whole file on one core, 1.6 GB at 1M chunks, and could overlap the first questions)
   and the store file has been read once, so that both are in the OS's page cache as in a
   bot that has been serving for a while (after building a 1M index a third of the 4.6 GB
   store was no longer cached, and a chunk read from disk costs milliseconds);
