@@ -309,12 +309,13 @@ class Corpus:
                 for offset, (text, analysis) in enumerate(zip(batch, analyses)):
                     self.analysed.append(ReplicaChunk(start + offset, text, analysis))
                 self.batch_ends.append(len(self.analysed))
-                self.analysed_chars += sum(map(len, batch))
+                chars = sum(map(len, batch))
+                self.analysed_chars += chars
                 if sampled:
                     if not kiwi_first:
                         self._time_kiwi(batch)
                     self.sample_ours += spent
-                    self.sample_chars += sum(map(len, batch))
+                    self.sample_chars += chars
             progress(f"analysed {len(self.analysed):,} chunks")
 
     def analysis_cost(self, n_chunks: int) -> tuple[int, int, float]:
