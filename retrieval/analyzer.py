@@ -18,6 +18,8 @@ from typing import NamedTuple
 from kiwipiepy import Kiwi
 from kiwipiepy import Token as KiwiToken
 
+from retrieval.terms import fold_width
+
 log = logging.getLogger(__name__)
 
 # Measured on Korean Wikipedia QA: nouns, numerals, pronouns, verb and adjective stems,
@@ -62,7 +64,7 @@ class Analyzer:
     def analyse(self, text: str) -> Analysis:
         """One text (a question) in the calling thread: a batch call would hand it to a worker and wait."""
         with self._lock:
-            return _to_analysis(self._kiwi.tokenize(text))
+            return _to_analysis(self._kiwi.tokenize(fold_width(text)))
 
     def analyse_many(self, texts: Sequence[str]) -> list[Analysis]:
         """Analyse many texts in Kiwi batches (it uses all its workers).
@@ -79,7 +81,7 @@ class Analyzer:
             order = sorted(range(len(batch)), key=lambda index: len(batch[index]), reverse=True)
             done: dict[int, Analysis] = {}
             with self._lock:
-                for index, morphemes in zip(order, self._kiwi.tokenize([batch[index] for index in order])):
+                for index, morphemes in zip(order, self._kiwi.tokenize([fold_width(batch[index]) for index in order])):
                     done[index] = _to_analysis(morphemes)
             analyses.extend(done[index] for index in range(len(batch)))
         return analyses

@@ -23,7 +23,7 @@ from itertools import pairwise
 from corpus.blocks import LIST_INTRO, LIST_MARKER
 from corpus.store import StoredChunk
 from retrieval.analyzer import Token
-from retrieval.terms import bigram_terms
+from retrieval.terms import bigram_terms, fold_width
 
 # Interrogatives ask for the answer; they are never evidence and never "missing".
 QUESTION_WORDS = frozenset(
@@ -194,7 +194,7 @@ def _coverage(
     total = sum(gram_weights.values())
     if not total:
         return morphemes
-    text = f"{chunk.title}\n{chunk.heading}\n{chunk.text}".lower()
+    text = fold_width(f"{chunk.title}\n{chunk.heading}\n{chunk.text}").lower()
     return (morphemes + sum(w for gram, w in gram_weights.items() if gram[1:] in text) / total) / 2
 
 
@@ -284,7 +284,7 @@ def _passage(rank: int, score: float, chunk: StoredChunk, query_forms: set[str],
     highlights = tuple(
         (at, at + len(form))
         for form, at in zip(chunk.tokens, chunk.token_starts.tolist())
-        if form in query_forms and chunk.text[at : at + len(form)].lower() == form
+        if form in query_forms and fold_width(chunk.text[at : at + len(form)]).lower() == form
     )
     return Passage(
         rank=rank,

@@ -21,7 +21,7 @@ from corpus.store import StoredChunk
 from retrieval.analyzer import Token
 from retrieval.answer import NOT_EVIDENCE
 from retrieval.settings import RetrievalSettings
-from retrieval.terms import bigram_terms
+from retrieval.terms import bigram_terms, fold_width
 
 CONTEXT_SHARE = 0.5  # a term found only in the title or heading
 
@@ -71,7 +71,7 @@ def window_share(
                 masks[form] = masks.get(form, 0) | 1 << index
     morphemes = [(w, masks.get(form, 0), CONTEXT_SHARE * w if form in context else 0.0) for form, w in forms.items()]
     morphemes = [term for term in morphemes if term[1] or term[2]]
-    text, firsts = chunk.text.lower(), [start for start, _ in spans]
+    text, firsts = fold_width(chunk.text).lower(), [start for start, _ in spans]
     bigrams = [(w, mask) for gram, w in grams.items() if (mask := _sentence_mask(text, gram[1:], firsts, spans))]
     best = 0.0
     for first in range(max(len(spans) - window + 1, 1)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from corpus.chunker import ChunkingSettings
+from retrieval.terms import TERMS_VERSION
 
 TOKENIZERS = ("whitespace", "morphemes", "bigrams", "morphemes+bigrams")
 BM25_VARIANTS = ("bm25l", "okapi", "lucene")
@@ -37,7 +38,7 @@ class RetrievalSettings:
 
     def index_fingerprint(self) -> str:
         """What an index file must match to be reused: everything that changes its terms or weights."""
-        return f"{self.tokenizer}|{self.bm25}|{self.k1}|{self.b}|{self.delta}|{self.context_weight}"
+        return f"{TERMS_VERSION}|{self.tokenizer}|{self.bm25}|{self.k1}|{self.b}|{self.delta}|{self.context_weight}"
 
 
 DEFAULT_SETTINGS = RetrievalSettings()

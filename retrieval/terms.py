@@ -3,6 +3,10 @@
 Morphemes find the stem behind Korean endings; character bigrams catch compounds and
 names Kiwi splits differently in a document and a question. Bigram terms carry a `#`
 prefix so they never collide with a morpheme of the same letters.
+
+Full-width letters, digits and signs ("ＡＩ", "２０２５년", common in older Korean documents)
+are read as their ASCII forms, in the analysis and in the bigrams alike: Kiwi tags
+full-width letters as symbols, so without this a chunk writing "ＡＩ" is never found by "AI".
 """
 
 from __future__ import annotations
@@ -11,16 +15,25 @@ import re
 from collections.abc import Sequence
 
 _WORD = re.compile(r"[0-9A-Za-z\uac00-\ud7a3\u3131-\u318e\u4e00-\u9fff]+")
+_WIDE = re.compile("[\uff01-\uff5e\u3000]")
+_NARROW = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+TERMS_VERSION = 2  # part of an index file's fingerprint: a file from other term rules is rebuilt
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII and the ideographic space as ASCII, one character for one, so
+    offsets into the folded text are offsets into the original."""
+    return text.translate(_NARROW) if _WIDE.search(text) else text
 
 
 def whitespace_terms(text: str) -> list[str]:
-    return text.lower().split()
+    return fold_width(text).lower().split()
 
 
 def bigram_terms(text: str) -> list[str]:
     """Character bigrams inside each word (never across a space); one-letter words as they are."""
     terms: list[str] = []
-    for word in _WORD.findall(text.lower()):
+    for word in _WORD.findall(fold_width(text).lower()):
         if len(word) == 1:
             terms.append("#" + word)
         else:

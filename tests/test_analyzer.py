@@ -53,6 +53,14 @@ def test_a_multi_word_title_stays_searchable_word_by_word(analyzer):
     assert not any(" " in form or "_" in form for form in forms)
 
 
+def test_full_width_letters_and_digits_are_read_as_ascii_at_their_own_offsets(analyzer):
+    text = "ＬＧ　ＡＩ연구원은 ２０２５년에 발표했다."
+    for analysis in (analyzer.analyse(text), analyzer.analyse_many([text])[0]):
+        found = {token.form: text[token.start : token.end] for token in analysis.tokens}
+        assert found["lg"] == "ＬＧ" and found["ai"] == "ＡＩ" and found["2025"] == "２０２５"
+        assert [text[s:e] for s, e in analysis.sentences] == [text]
+
+
 def test_one_text_is_analysed_as_in_a_batch(analyzer):
     assert [analyzer.analyse(text) for text in VARIED_TEXTS] == analyzer.analyse_many(VARIED_TEXTS)
 

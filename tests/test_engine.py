@@ -67,6 +67,23 @@ def test_two_chunk_corpus_ranks_the_chunk_with_the_word_first(empty_engine):
     assert answer.passages[0].score > 0
 
 
+@pytest.mark.parametrize(
+    ("document", "question"),
+    [
+        ("ＬＧ　ＡＩ연구원은 ２０２５년 여름에 새 모델을 공개했습니다.", "LG AI연구원은 언제 새 모델을 공개했어?"),
+        ("LG AI연구원은 2025년 여름에 새 모델을 공개했습니다.", "ＬＧ　ＡＩ연구원은 언제 새 모델을 공개했어?"),
+    ],
+    ids=["full-width document", "full-width question"],
+)
+def test_full_width_and_ascii_spellings_find_each_other(empty_engine, document, question):
+    empty_engine.add_document(make_document("고양이는 하루에 열여섯 시간을 잡니다.", "cat.txt"), "test")
+    empty_engine.add_document(make_document(document, "lab.txt"), "test")
+    answer = empty_engine.ask(question)
+    assert answer.answered and answer.text == document
+    top = answer.passages[0]
+    assert {top.text[s:e] for s, e in top.highlights} >= {document[:2], document[3:5]}
+
+
 def test_empty_store_refuses_every_question(empty_engine):
     answer = empty_engine.ask("아무거나 알려줘")
     assert not answer.answered and answer.passages == ()

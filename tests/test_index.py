@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from corpus.store import Store
 from retrieval.bm25 import BM25Params, idf
 from retrieval.engine import Engine
 from retrieval.index import IndexEntry, IndexSnapshot
+from retrieval.terms import TERMS_VERSION
 
 TAG = {"generation": 3, "settings": "test"}
 WORDS = [f"t{i}" for i in range(200)] + ["서울", "부산", "#서울", "#울특"]
@@ -157,6 +159,24 @@ def test_engine_rebuilds_a_damaged_index_from_the_store(tmp_path: Path, analyzer
     with Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path) as again:
         assert isinstance(again.snapshot.indices, np.ndarray) and again.snapshot.indices.base is not None
         assert again.ask("1차 평가에서 탈락한 팀은 어디야?") == expected
+
+
+def test_an_index_saved_under_other_term_rules_is_rebuilt(
+    tmp_path: Path, analyzer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    index_path = tmp_path / "index" / "bm25.npz"
+    monkeypatch.setattr("retrieval.settings.TERMS_VERSION", TERMS_VERSION - 1)
+    with Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path) as engine:
+        engine.seed_if_new()
+    monkeypatch.undo()
+    caplog.set_level(logging.DEBUG, logger="retrieval.engine")
+    rebuilt = []
+    for _ in range(2):
+        caplog.clear()
+        with Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path) as reopened:
+            assert len(reopened.snapshot) > 0
+        rebuilt.append("built from the store" in caplog.text)
+    assert rebuilt == [True, False]  # rebuilt once, then its saved file is what the next start loads
 
 
 def test_damage_inside_the_arrays_is_caught_by_the_checksum(tmp_path: Path) -> None:
