@@ -93,7 +93,7 @@ def run_bench(settings: Settings, args: argparse.Namespace, console: Console) ->
     scales = args.chunks or list(DEFAULT_SCALES)
     analysed = getattr(args, "analysed", None) or DEFAULT_ANALYSED
     errors = Console(stderr=True)
-    analyzer = shared_analyzer(settings.user_dictionary)
+    analyzer = shared_analyzer()  # as the start-up probe's, which opens a data folder without a user dictionary
     analyzer.warm_up()
     workdir = Path(tempfile.mkdtemp(prefix="qabot-bench-"))
     try:

@@ -147,6 +147,12 @@ def chunk_key(doc_id: str, ordinal: int) -> str:
     return f"{doc_id}:{ordinal}"
 
 
+_INSERT_CHUNK = (
+    "INSERT INTO chunks(doc_id, ordinal, start, end, heading, text, tokens, token_starts, sentences, context_tokens)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -223,6 +229,15 @@ class Store:
         with self._write_lock:
             self._set_meta("seeded", "1")
 
+    @property
+    def analysis(self) -> str | None:
+        """The signature of the analysis its tokens come from (None: not recorded)."""
+        return self._meta("analysis")
+
+    def mark_analysed(self, signature: str) -> None:
+        with self._write_lock:
+            self._set_meta("analysis", signature)
+
     def find_duplicate(self, sha256: str) -> DocumentInfo | None:
         row = self._connection().execute(
             "SELECT id, title, source, chunk_count, added_at, added_by FROM documents WHERE sha256 = ?", (sha256,)
@@ -246,8 +261,7 @@ class Store:
                     (doc_id, info.title, info.source, document.text, document.sha256, info.added_at, added_by, len(chunks)),
                 )
                 connection.executemany(
-                    "INSERT INTO chunks(doc_id, ordinal, start, end, heading, text, tokens, token_starts,"
-                    " sentences, context_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _INSERT_CHUNK,
                     (_chunk_row(doc_id, analysed) for analysed in chunks),
                 )
                 self._bump_generation()
@@ -256,6 +270,25 @@ class Store:
                 connection.execute("ROLLBACK")
                 raise
         return info
+
+    def replace_chunks(self, doc_id: str, chunks: Sequence[AnalysedChunk]) -> None:
+        """Swap a document's chunks for a new analysis of the same text, in one transaction."""
+        connection = self._connection()
+        with self._write_lock:
+            info = self.document(doc_id)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("DELETE FROM chunks WHERE doc_id = ?", (info.id,))
+                connection.executemany(
+                    _INSERT_CHUNK,
+                    (_chunk_row(info.id, analysed) for analysed in chunks),
+                )
+                connection.execute("UPDATE documents SET chunk_count = ? WHERE id = ?", (len(chunks), info.id))
+                self._bump_generation()
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
 
     def _free_id(self, sha256: str) -> str:
         for length in range(10, len(sha256) + 1, 2):

@@ -8,6 +8,7 @@ the same `content_tokens` so the index and the queries always agree.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Iterator, Sequence
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+import kiwipiepy
+import kiwipiepy_model
 from kiwipiepy import Kiwi
 from kiwipiepy import Token as KiwiToken
 
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 # roots, foreign words, numbers, Hanja and adverbs; particles and endings carry no topic.
 CONTENT_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG"})
 NOUN_TAGS = frozenset({"NNG", "NNP", "SL", "SH", "XR"})
+ANALYSIS_VERSION = 2  # our steps around Kiwi (2: full-width folding); part of every signature
 BATCH_CHARS = 32_000  # characters per Kiwi call while holding the lock: about 0.3 s on two workers
 
 # Kiwi's tag → our content tag; tags absent here are not content. Kiwi suffixes VV, VA, VX
@@ -54,12 +58,26 @@ class Analysis:
         return [token.form for token in self.tokens]
 
 
-class Analyzer:
-    """Content-morpheme analysis and sentence splitting over a shared Kiwi."""
+def analysis_signature(user_dictionary: bytes | None = None) -> str:
+    """What stored tokens depend on: our analysis steps, Kiwi and its model, the user dictionary."""
+    words = hashlib.sha256(user_dictionary).hexdigest()[:16] if user_dictionary else "none"
+    return (
+        f"analysis {ANALYSIS_VERSION}; kiwipiepy {kiwipiepy.__version__}; "
+        f"model {kiwipiepy_model.__version__}; user dictionary {words}"
+    )
 
-    def __init__(self, kiwi: Kiwi) -> None:
+
+class Analyzer:
+    """Content-morpheme analysis and sentence splitting over a shared Kiwi.
+
+    `signature` names everything its tokens depend on; a store records it, so tokens
+    stored under another one are analysed again.
+    """
+
+    def __init__(self, kiwi: Kiwi, signature: str | None = None) -> None:
         self._kiwi = kiwi
         self._lock = threading.Lock()
+        self.signature = signature or analysis_signature()
 
     def analyse(self, text: str) -> Analysis:
         """One text (a question) in the calling thread: a batch call would hand it to a worker and wait."""
@@ -149,10 +167,12 @@ def create_analyzer(user_dictionary: Path | None = None, num_workers: int = 0) -
     splits badly; it applies to documents and questions alike.
     """
     kiwi = new_kiwi(num_workers)
+    words = None
     if user_dictionary is not None and user_dictionary.is_file():
+        words = user_dictionary.read_bytes()
         added = kiwi.load_user_dictionary(str(user_dictionary))
         log.info("user dictionary %s: %d words", user_dictionary, added)
-    return Analyzer(kiwi)
+    return Analyzer(kiwi, analysis_signature(words))
 
 
 _shared: Analyzer | None = None

@@ -366,6 +366,7 @@ def fill_store(store: Store, corpus: Corpus, n_chunks: int) -> None:
         groups[key].append(chunk)
     flush()
     store.mark_seeded()
+    store.mark_analysed(corpus.analyzer.signature)
 
 
 def _add_group(store: Store, corpus: Corpus, key: tuple[int, int], chunks: list[ReplicaChunk]) -> None:

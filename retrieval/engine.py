@@ -96,7 +96,30 @@ class Engine:
         self._save_lock = threading.Lock()
         self._saver: threading.Thread | None = None
         self._verifier: threading.Thread | None = None
+        self._reanalyse_if_stale()
         self.snapshot = self._open_index()
+
+    def _reanalyse_if_stale(self) -> None:
+        """Analyse every document again when its stored tokens come from another analysis
+        (an upgraded Kiwi or model, a changed user dictionary, new steps of ours): questions
+        are analysed by the current one, and both sides must agree. Each document is
+        swapped in its own transaction; an interrupted pass starts again at the next open."""
+        current = self.analyzer.signature
+        stored = self.store.analysis
+        if stored == current:
+            return
+        documents = self.store.documents()
+        if documents:
+            log.warning(
+                "stored tokens come from another analysis (%s); analysing %d documents again with %s",
+                stored or "not recorded", len(documents), current,
+            )
+            started = time.perf_counter()
+            for info in documents:
+                text = self.store.document_text(info.id)
+                self.store.replace_chunks(info.id, prepare_chunks(text, info.title, self.analyzer, self.settings.chunking))
+            log.warning("analysed %d documents again in %.1f s", len(documents), time.perf_counter() - started)
+        self.store.mark_analysed(current)
 
     def _index_tag(self) -> dict[str, object]:
         return {"generation": self.store.generation, "settings": self.settings.index_fingerprint()}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
 from corpus.document import make_document
 from corpus.errors import DuplicateDocument, InvalidQuestion
-from retrieval.engine import clean_question
+from corpus.store import Store
+from retrieval.analyzer import create_analyzer
+from retrieval.engine import Engine, clean_question
 
 from tests.conftest import DATA
 
@@ -129,3 +132,34 @@ def test_seeding_happens_once_and_removals_are_respected(bundled_engine):
     bundled_engine.remove_document(doc.id)
     assert bundled_engine.seed_if_new() == []
     assert bundled_engine.store.documents() == []
+
+
+def test_stored_tokens_from_another_analysis_are_analysed_again_once(tmp_path, analyzer, caplog):
+    """A user dictionary word added later reaches the documents already stored."""
+    dictionary = tmp_path / "user_dictionary.txt"
+    dictionary.write_text("소버린\tNNP\t0\n", encoding="utf-8")
+    store_path, index_path = tmp_path / "qabot.sqlite3", tmp_path / "index" / "bm25.npz"
+    text = "소버린 AI의 목표는 기술 자립입니다.\n\n고양이는 하루에 열여섯 시간을 잡니다."
+    with Engine(Store(store_path), analyzer, index_path=index_path) as engine:
+        added = engine.add_document(make_document(text, "goal.txt"), "test").info
+    store = Store(store_path)
+    assert not any("소버린" in row.tokens for row in store.index_rows())
+    assert store.analysis == analyzer.signature
+
+    with_words = create_analyzer(dictionary)
+    assert with_words.signature != analyzer.signature
+    caplog.set_level(logging.WARNING, logger="retrieval.engine")
+    with Engine(Store(store_path), with_words, index_path=index_path) as engine:
+        answer = engine.ask("소버린 AI의 목표는 뭐야?")
+    assert "analysing 1 documents again" in caplog.text
+    assert any("소버린" in row.tokens for row in store.index_rows())
+    assert store.analysis == with_words.signature
+    assert store.document(added.id).chunk_count == added.chunk_count
+    top = answer.passages[0]
+    assert "소버린" in {top.text[s:e] for s, e in top.highlights}
+
+    caplog.clear()
+    generation = store.generation
+    with Engine(Store(store_path), with_words, index_path=index_path):
+        pass
+    assert "again" not in caplog.text and store.generation == generation

@@ -14,8 +14,8 @@ TOKEN = "123:secret-part-of-the-token"
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = Engine(Store(tmp_path / "store.sqlite3"), analyzer=None)
+def engine(tmp_path, analyzer):
+    engine = Engine(Store(tmp_path / "store.sqlite3"), analyzer)
     yield engine
     engine.close()
 

@@ -17,11 +17,12 @@ from retrieval.engine import Engine
 from tests.botapi import BotApiServer
 
 
-def test_failing_update_is_logged_apologised_and_the_bot_continues(tmp_path, caplog):
+def test_failing_update_is_logged_apologised_and_the_bot_continues(tmp_path, analyzer, caplog):
     caplog.set_level(logging.ERROR, logger="bot.telegram.errors")
     with BotApiServer(token="42:error-handler-test", bot_username="qabot_error_bot") as server:
         settings = Settings(data_dir=tmp_path, token=server.token, api_url=server.url)
-        engine = Engine(Store(settings.store_path), analyzer=None)
+        engine = Engine(Store(settings.store_path), analyzer)
+        engine.analyzer = None  # every question now fails inside the handler
         application = build_application(settings, engine)
 
         async def scenario() -> None:
