@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import ssl
 import threading
@@ -522,3 +523,43 @@ def test_application_round_trip_and_fast_shutdown(server):
     assert stop_time < 2
     assert server.pending_updates() == []
     assert server.errors == []
+
+
+def test_webhook_delivery_in_order_retried_until_2xx_and_polling_after_delete(server):
+    received: list[tuple[int, str | None]] = []
+    statuses = iter([500, 200, 200])
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append((body["update_id"], self.headers.get("X-Telegram-Bot-Api-Secret-Token")))
+            self.send_response(next(statuses, 200))
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+        assert api(server, "setWebhook", json_body={"url": url, "secret_token": "bad secret!"})[0] == 400
+        assert api(server, "setWebhook", json_body={"url": url, "secret_token": "s3cret"}) == (200, {"ok": True, "result": True})
+        assert api(server, "getWebhookInfo")[1]["result"]["url"] == url
+        server.send_text(5, 5, "하나")
+        server.send_text(5, 5, "둘")
+        deadline = time.monotonic() + 10
+        while len(received) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        first = received[0][0]
+        assert [update for update, _ in received] == [first, first, first + 1]  # the 500 is sent again, then in order
+        assert {secret for _, secret in received} == {"s3cret"}
+        status, body = api(server, "getUpdates", json_body={"timeout": 0})
+        assert status == 409 and "webhook is active" in body["description"]
+        assert server.pending_updates() == []
+    finally:
+        receiver.shutdown()
+    assert api(server, "deleteWebhook")[0] == 200
+    server.send_text(5, 5, "셋")
+    status, body = api(server, "getUpdates", json_body={"timeout": 0})
+    assert status == 200 and [u["message"]["text"] for u in body["result"]] == ["셋"]

@@ -53,8 +53,12 @@ Strictness (what a real bot would hit on Telegram)
   ``input_message_content`` whose ``message_text`` passes the ``sendMessage`` checks.
 * ``setMyCommands``: 1-32 chars of ``[a-z0-9_]``, descriptions 1-256 chars, <= 100 commands.
 * ``sendChatAction`` needs a known chat and a valid action. ``getFile`` refuses files over
-  20 MB (``file is too big``). ``setWebhook`` is refused (polling only). Two concurrent
-  ``getUpdates`` -> the older one gets 409 ``Conflict`` (as when two bot instances run).
+  20 MB (``file is too big``). Two concurrent ``getUpdates`` -> the older one gets 409
+  ``Conflict`` (as when two bot instances run); ``getUpdates`` while a webhook is set -> 409.
+* ``setWebhook`` takes an http(s) URL (http too, as a local Bot API server does) and a
+  ``secret_token`` of 1-256 ``[A-Za-z0-9_-]``; updates are then POSTed to it one at a time, in
+  order, with ``X-Telegram-Bot-Api-Secret-Token``; an update counts as delivered on a 2xx
+  answer and is sent again otherwise. ``deleteWebhook`` (or an empty URL) goes back to polling.
 
 Every call is recorded (:meth:`calls`); every 4xx/5xx answer is also appended to
 :attr:`errors` as ``(method, description)`` - tests normally end with
@@ -106,6 +110,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import aiohttp
 from aiohttp import web
 
 try:
@@ -519,6 +524,10 @@ class BotApiServer:
         self._commands: dict[tuple[str, str], list[dict]] = {}
         self._descriptions: dict[tuple[str, str], str] = {}
         self._polls: list[_Poll] = []
+        self._webhook: dict[str, str] | None = None  # url and secret_token while a webhook is set
+        self._webhook_wake: asyncio.Event | None = None
+        self._webhook_task: asyncio.Task | None = None
+        self._webhook_answers: list[int] = []  # HTTP status of every webhook POST, 0 when unreachable
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -638,6 +647,8 @@ class BotApiServer:
 
     async def _astop(self) -> None:
         self._wake_polls()
+        if self._webhook_task is not None:
+            await self._webhook_task
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -745,6 +756,8 @@ class BotApiServer:
     def _wake_polls(self) -> None:
         for poll in list(self._polls):
             poll.event.set()
+        if self._webhook_wake is not None:
+            self._webhook_wake.set()
 
     def _reply_snapshot(self, message: dict) -> dict:
         snapshot = copy.deepcopy(message)
@@ -1721,20 +1734,78 @@ class BotApiServer:
         return True
 
     def _api_deleteWebhook(self, params: dict, files: dict) -> bool:
-        if self._bool_param(params, "drop_pending_updates"):
-            with self._lock:
+        with self._lock:
+            self._webhook = None
+            if self._bool_param(params, "drop_pending_updates"):
                 self._dropped.extend(self._pending)
                 self._pending.clear()
-                self._cond.notify_all()
+            self._cond.notify_all()
+        self._wake_polls()
         return True
 
     def _api_setWebhook(self, params: dict, files: dict) -> bool:
-        raise _bad("webhooks are not supported by the test Bot API server; use getUpdates")
+        url = params.get("url") or ""
+        if not url:
+            return self._api_deleteWebhook(params, files)
+        if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
+            raise _bad("bad webhook: Wrong HTTP URL specified")
+        secret = params.get("secret_token") or ""
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise _bad("bad webhook: secret token contains unallowed characters")
+        self._remember_allowed_updates(params.get("allowed_updates"))
+        with self._lock:
+            if self._bool_param(params, "drop_pending_updates"):
+                self._dropped.extend(self._pending)
+                self._pending.clear()
+            self._webhook = {"url": url, "secret_token": secret}
+        if self._webhook_wake is None:
+            self._webhook_wake = asyncio.Event()
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_to_webhook())
+        self._wake_polls()
+        return True
 
     def _api_getWebhookInfo(self, params: dict, files: dict) -> dict:
         with self._lock:
-            return {"url": "", "has_custom_certificate": False,
+            return {"url": self._webhook["url"] if self._webhook else "", "has_custom_certificate": False,
                     "pending_update_count": len(self._pending)}
+
+    def webhook_answers(self) -> list[int]:
+        """The HTTP status of every webhook POST so far (0: the bot could not be reached)."""
+        with self._lock:
+            return list(self._webhook_answers)
+
+    async def _deliver_to_webhook(self) -> None:
+        """POST pending updates to the webhook one at a time, in order, until it is removed."""
+        assert self._webhook_wake is not None
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            while not self._closing:
+                self._webhook_wake.clear()
+                with self._lock:
+                    hook = self._webhook
+                    batch = self._select_updates(1) if hook else []
+                if hook is None:
+                    return
+                if not batch:
+                    try:
+                        await asyncio.wait_for(self._webhook_wake.wait(), 1.0)
+                    except asyncio.TimeoutError:
+                        pass
+                    continue
+                update = batch[0]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]} if hook["secret_token"] else {}
+                try:
+                    async with session.post(hook["url"], json=update, headers=headers) as answer:
+                        status = answer.status
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    status = 0
+                with self._lock:
+                    self._webhook_answers.append(status)
+                    if 200 <= status < 300:
+                        self._pending[:] = [u for u in self._pending if u["update_id"] != update["update_id"]]
+                        self._cond.notify_all()
+                if not 200 <= status < 300:
+                    await asyncio.sleep(0.2)
 
     def _select_updates(self, limit: int) -> list[dict]:
         allowed = self._allowed_updates
@@ -1754,18 +1825,26 @@ class BotApiServer:
             self._cond.notify_all()
         return copy.deepcopy(batch)
 
+    def _remember_allowed_updates(self, allowed: Any) -> None:
+        if allowed is None:
+            return
+        if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
+            raise _bad("can't parse allowed updates JSON object")
+        with self._lock:
+            self._allowed_updates = frozenset(allowed) if allowed else None
+
     async def _api_getUpdates(self, params: dict, files: dict) -> list[dict]:
         offset = self._int_param(params, "offset") or 0
         limit = min(max(self._int_param(params, "limit") or 100, 1), 100)
         timeout = max(self._int_param(params, "timeout") or 0, 0)
         if self.max_poll_timeout is not None:
             timeout = min(timeout, self.max_poll_timeout)
-        allowed = params.get("allowed_updates")
         with self._lock:
-            if allowed is not None:
-                if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
-                    raise _bad("can't parse allowed updates JSON object")
-                self._allowed_updates = frozenset(allowed) if allowed else None
+            if self._webhook is not None:
+                raise _Failure(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                    "use deleteWebhook to delete the webhook first")
+        self._remember_allowed_updates(params.get("allowed_updates"))
+        with self._lock:
             if offset > 0:
                 confirmed = [u for u in self._pending if u["update_id"] < offset]
                 if confirmed:

@@ -79,8 +79,9 @@ class BotProcess:
                 raise RuntimeError(f"the bot exited with {self.process.returncode}:\n{self.output()[-3000:]}")
             # deleteWebhook comes right before polling starts; updates sent from now on wait
             # in the server's queue for the first getUpdates (whose answer is recorded only
-            # when it returns, up to its 10 s timeout later).
-            if any(c.method.lower() == "deletewebhook" for c in self.server.calls(since=mark)):
+            # when it returns, up to its 10 s timeout later). In webhook mode setWebhook does:
+            # the server delivers them once the bot's listener answers.
+            if any(c.method.lower() in ("deletewebhook", "setwebhook") for c in self.server.calls(since=mark)):
                 return
             time.sleep(0.05)
         raise TimeoutError(f"the bot did not start polling:\n{self.output()[-3000:]}")
