@@ -647,8 +647,9 @@ class BotApiServer:
 
     async def _astop(self) -> None:
         self._wake_polls()
-        if self._webhook_task is not None:
-            await self._webhook_task
+        if self._webhook_task is not None:  # it may be waiting on a bot that no longer answers
+            self._webhook_task.cancel()
+            await asyncio.gather(self._webhook_task, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
