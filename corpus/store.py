@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -246,49 +247,42 @@ class Store:
 
     def add_document(self, document: Document, chunks: Sequence[AnalysedChunk], added_by: str) -> DocumentInfo:
         """Store the document and its chunks in one transaction; refuse duplicates by hash."""
-        connection = self._connection()
         with self._write_lock:
             existing = self.find_duplicate(document.sha256)
             if existing:
                 raise DuplicateDocument(existing.id, existing.title)
             doc_id = self._free_id(document.sha256)
             info = DocumentInfo(doc_id, document.title, document.source, len(chunks), _now(), added_by)
-            try:
-                connection.execute("BEGIN IMMEDIATE")
+            with self._corpus_change() as connection:
                 connection.execute(
                     "INSERT INTO documents(id, title, source, text, sha256, added_at, added_by, chunk_count)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (doc_id, info.title, info.source, document.text, document.sha256, info.added_at, added_by, len(chunks)),
                 )
-                connection.executemany(
-                    _INSERT_CHUNK,
-                    (_chunk_row(doc_id, analysed) for analysed in chunks),
-                )
-                self._bump_generation()
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+                connection.executemany(_INSERT_CHUNK, (_chunk_row(doc_id, analysed) for analysed in chunks))
         return info
 
     def replace_chunks(self, doc_id: str, chunks: Sequence[AnalysedChunk]) -> None:
         """Swap a document's chunks for a new analysis of the same text, in one transaction."""
-        connection = self._connection()
         with self._write_lock:
             info = self.document(doc_id)
-            try:
-                connection.execute("BEGIN IMMEDIATE")
+            with self._corpus_change() as connection:
                 connection.execute("DELETE FROM chunks WHERE doc_id = ?", (info.id,))
-                connection.executemany(
-                    _INSERT_CHUNK,
-                    (_chunk_row(info.id, analysed) for analysed in chunks),
-                )
+                connection.executemany(_INSERT_CHUNK, (_chunk_row(info.id, analysed) for analysed in chunks))
                 connection.execute("UPDATE documents SET chunk_count = ? WHERE id = ?", (len(chunks), info.id))
-                self._bump_generation()
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+
+    @contextmanager
+    def _corpus_change(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that changes documents or chunks, and so the generation (write lock held)."""
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+            self._bump_generation()
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
 
     def _free_id(self, sha256: str) -> str:
         for length in range(10, len(sha256) + 1, 2):
@@ -301,18 +295,11 @@ class Store:
         self._set_meta("generation", str(self.generation + 1))
 
     def remove_document(self, doc_id: str) -> DocumentInfo:
-        connection = self._connection()
         with self._write_lock:
             info = self.document(doc_id)
-            try:
-                connection.execute("BEGIN IMMEDIATE")
+            with self._corpus_change() as connection:
                 connection.execute("DELETE FROM chunks WHERE doc_id = ?", (info.id,))
                 connection.execute("DELETE FROM documents WHERE id = ?", (info.id,))
-                self._bump_generation()
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
         return info
 
     def document(self, doc_id: str) -> DocumentInfo:
