@@ -14,7 +14,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,12 +23,12 @@ from corpus.document import Document, make_document
 from corpus.errors import DuplicateDocument, EmptyDocument, InvalidQuestion
 from corpus.loaders import LoadedText, LoadLimits, load_bytes, load_path, safe_filename
 from corpus.store import DocumentInfo, IndexRow, Store, StoredChunk
-from retrieval.analyzer import Analyzer, Token
+from retrieval.analyzer import Analyzer, Token, batches
 from retrieval.answer import Answer
 from retrieval.bm25 import BM25Params
 from retrieval.index import IndexEntry, IndexSnapshot
 from retrieval.index import file_intact as index_file_intact
-from retrieval.preparation import prepare_chunks
+from retrieval.preparation import prepare_chunks, prepare_documents
 from retrieval.qa import ChunkFetcher, answer_question
 from retrieval.settings import DEFAULT_SETTINGS, RetrievalSettings
 from retrieval.synonyms import SynonymTable
@@ -50,6 +50,34 @@ _TAGS = re.compile(r"<(?:/?[A-Za-z]|!)[^<>\n]{0,200}>")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
 # Zero-width and direction marks are deleted, not spaced: "한\u200b국어" is still "한국어".
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+class PassProgress:
+    """Logs how far a pass over the stored documents is, every REPORT_EVERY_S seconds,
+    with the time left at the rate so far: re-analysing a large store takes minutes
+    before the first answer, and a silent wait looks like a hang."""
+
+    REPORT_EVERY_S = 10.0
+
+    def __init__(self, documents: Sequence[DocumentInfo]) -> None:
+        self.documents = len(documents)
+        self.chunks = sum(info.chunk_count for info in documents)
+        self.started = self.last_report = time.perf_counter()
+        self.documents_done = self.chunks_done = 0
+
+    def advance(self, info: DocumentInfo) -> None:
+        self.documents_done += 1
+        self.chunks_done += info.chunk_count
+        now = time.perf_counter()
+        if now - self.last_report < self.REPORT_EVERY_S or self.documents_done == self.documents:
+            return
+        self.last_report = now
+        share = self.chunks_done / self.chunks if self.chunks else self.documents_done / self.documents
+        left = (now - self.started) * (1 - share) / share if share else float("nan")
+        log.warning(
+            "analysed %d of %d documents again (%.0f%%), about %.0f s left",
+            self.documents_done, self.documents, 100 * share, left,
+        )
 
 
 @dataclass(frozen=True)
@@ -102,8 +130,9 @@ class Engine:
     def _reanalyse_if_stale(self) -> None:
         """Analyse every document again when its stored tokens come from another analysis
         (an upgraded Kiwi or model, a changed user dictionary, new steps of ours): questions
-        are analysed by the current one, and both sides must agree. Each document is
-        swapped in its own transaction; an interrupted pass starts again at the next open."""
+        are analysed by the current one, and both sides must agree. Documents are analysed
+        in groups of about one Kiwi batch, so that small ones keep both workers busy; each
+        is swapped in its own transaction. An interrupted pass starts again at the next open."""
         current = self.analyzer.signature
         stored = self.store.analysis
         if stored == current:
@@ -114,11 +143,14 @@ class Engine:
                 "stored tokens come from another analysis (%s); analysing %d documents again with %s",
                 stored or "not recorded", len(documents), current,
             )
-            started = time.perf_counter()
-            for info in documents:
-                text = self.store.document_text(info.id)
-                self.store.replace_chunks(info.id, prepare_chunks(text, info.title, self.analyzer, self.settings.chunking))
-            log.warning("analysed %d documents again in %.1f s", len(documents), time.perf_counter() - started)
+            progress = PassProgress(documents)
+            texts = ((info, self.store.document_text(info.id)) for info in documents)
+            for group in batches(texts, lambda pair: len(pair[1])):
+                prepared = prepare_documents([(text, info.title) for info, text in group], self.analyzer, self.settings.chunking)
+                for (info, _), chunks in zip(group, prepared):
+                    self.store.replace_chunks(info.id, chunks)
+                    progress.advance(info)
+            log.warning("analysed %d documents again in %.1f s", len(documents), time.perf_counter() - progress.started)
         self.store.mark_analysed(current)
 
     def _index_tag(self) -> dict[str, object]:

@@ -19,9 +19,30 @@ from retrieval.analyzer import Analysis, Analyzer, Token
 def prepare_chunks(
     text: str, title: str, analyzer: Analyzer, chunking: ChunkingSettings
 ) -> list[AnalysedChunk]:
-    blocks = parse_blocks(text)
-    analyses = analyzer.analyse_many([block.text for block in blocks] + [title])
-    title_forms = analyses.pop().forms
+    return prepare_documents([(text, title)], analyzer, chunking)[0]
+
+
+def prepare_documents(
+    documents: Sequence[tuple[str, str]], analyzer: Analyzer, chunking: ChunkingSettings
+) -> list[list[AnalysedChunk]]:
+    """prepare_chunks for each (text, title), with every block of them in one analyse_many:
+    Kiwi's workers share out the blocks of many small documents as they do one large one's."""
+    parsed = [parse_blocks(text) for text, _ in documents]
+    texts = [piece for (_, title), blocks in zip(documents, parsed) for piece in [*(b.text for b in blocks), title]]
+    analyses = analyzer.analyse_many(texts)
+    prepared = []
+    at = 0
+    for (text, title), blocks in zip(documents, parsed):
+        own = analyses[at : at + len(blocks) + 1]
+        at += len(blocks) + 1
+        prepared.append(_chunks_of(text, title, blocks, own[:-1], own[-1].forms, chunking))
+    return prepared
+
+
+def _chunks_of(
+    text: str, title: str, blocks: Sequence[Block], analyses: Sequence[Analysis], title_forms: list[str],
+    chunking: ChunkingSettings,
+) -> list[AnalysedChunk]:
     by_start = dict(zip((block.start for block in blocks), analyses))
     heading_forms: dict[str, list[str]] = {
         block.text: analysis.forms for block, analysis in zip(blocks, analyses) if block.kind is BlockKind.HEADING

@@ -67,7 +67,7 @@ def test_one_text_is_analysed_as_in_a_batch(analyzer):
 
 def test_texts_over_several_batches_keep_their_order(analyzer, monkeypatch):
     monkeypatch.setattr(analyzer_module, "BATCH_CHARS", 30)
-    batches = list(analyzer_module._batches(VARIED_TEXTS))
+    batches = list(analyzer_module.batches(VARIED_TEXTS))
     assert len(batches) > 2
     assert [text for batch in batches for text in batch] == VARIED_TEXTS
     assert all(sum(map(len, batch)) >= 30 for batch in batches[:-1])

@@ -11,7 +11,7 @@ from corpus.document import make_document
 from corpus.errors import DuplicateDocument, InvalidQuestion
 from corpus.store import Store
 from retrieval.analyzer import create_analyzer
-from retrieval.engine import Engine, clean_question
+from retrieval.engine import Engine, PassProgress, clean_question
 
 from tests.conftest import DATA
 
@@ -163,3 +163,27 @@ def test_stored_tokens_from_another_analysis_are_analysed_again_once(tmp_path, a
     with Engine(Store(store_path), with_words, index_path=index_path):
         pass
     assert "again" not in caplog.text and store.generation == generation
+
+
+def test_reanalysis_in_batches_stores_what_adding_stored_and_reports_progress(tmp_path, analyzer, caplog, monkeypatch):
+    store_path, index_path = tmp_path / "qabot.sqlite3", tmp_path / "index" / "bm25.npz"
+    texts = [
+        "# 고양이\n\n고양이는 하루에 열여섯 시간을 잡니다.\n\n- 사냥을 좋아합니다.\n- 높은 곳에 오릅니다.",
+        "강아지는 산책을 좋아합니다.",
+        "## 거북이의 수명\n\n거북이는 오래 삽니다. 백 년을 넘기도 합니다.",
+    ]
+    with Engine(Store(store_path), analyzer, index_path=index_path) as engine:
+        for number, text in enumerate(texts):
+            engine.add_document(make_document(text, f"animal-{number}.txt"), "test")
+    store = Store(store_path)
+    added = sorted((row.doc_id, row.text, row.tokens, row.context_tokens) for row in store.index_rows())
+    store.mark_analysed("an older analysis")
+    monkeypatch.setattr(PassProgress, "REPORT_EVERY_S", 0.0)
+    caplog.set_level(logging.WARNING, logger="retrieval.engine")
+    with Engine(Store(store_path), analyzer, index_path=index_path):
+        pass
+    assert sorted((row.doc_id, row.text, row.tokens, row.context_tokens) for row in store.index_rows()) == added
+    progress = [r.getMessage() for r in caplog.records if " of 3 documents again" in r.getMessage()]
+    assert [line.split(" (")[0] for line in progress] == ["analysed 1 of 3 documents again", "analysed 2 of 3 documents again"]
+    assert "s left" in progress[1]
+    assert "analysed 3 documents again in" in caplog.text
