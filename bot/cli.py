@@ -16,7 +16,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from corpus.document import Document
 from corpus.errors import QabotError
+from retrieval.analyzer import batches
+from retrieval.engine import AddedDocument, Engine
 
 from bot.app import open_engine
 from bot.console import answer_to_json, print_answer, print_documents
@@ -125,20 +128,29 @@ def run_add(settings: Settings, args: argparse.Namespace, console: Console, erro
         console=errors, disable=len(args.paths) < 3, transient=True,
     ) as progress:
         task = progress.add_task("문서 추가 중", total=len(args.paths))
-        for path in args.paths:
-            try:
-                added = engine.add_file(path, added_by="cli", title=args.title)
-            except QabotError as error:
-                errors.print(f"{path}: {error.user_message}", markup=False)
-                failed += 1
-            except OSError as error:
-                errors.print(f"{path}: 파일을 읽을 수 없습니다 ({error.strerror or error})", markup=False)
-                failed += 1
-            else:
-                print(added.info.id)
-                errors.print(f"추가됨: {added.info.title} (청크 {added.info.chunk_count}개)", markup=False)
-            progress.advance(task)
+        loaded = ((path, _read_document(engine, path, args.title)) for path in args.paths)
+        for group in batches(loaded, lambda item: len(item[1].text) if isinstance(item[1], Document) else 0):
+            added = iter(engine.add_documents([item for _, item in group if isinstance(item, Document)], "cli"))
+            for path, item in group:
+                outcome = next(added) if isinstance(item, Document) else item
+                if isinstance(outcome, AddedDocument):
+                    print(outcome.info.id)
+                    errors.print(f"추가됨: {outcome.info.title} (청크 {outcome.info.chunk_count}개)", markup=False)
+                else:
+                    errors.print(f"{path}: {outcome.user_message}", markup=False)
+                    failed += 1
+            progress.advance(task, len(group))
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def _read_document(engine: Engine, path: Path, title: str | None) -> Document | QabotError:
+    """The file as a document, or why it cannot be one."""
+    try:
+        return engine.read_file(path, title)
+    except QabotError as error:
+        return error
+    except OSError as error:
+        return QabotError(f"파일을 읽을 수 없습니다 ({error.strerror or error})")
 
 
 def run_docs(settings: Settings, console: Console) -> int:

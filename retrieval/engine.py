@@ -20,15 +20,15 @@ from pathlib import Path
 
 from corpus.bundled import bundled_documents
 from corpus.document import Document, make_document
-from corpus.errors import DuplicateDocument, EmptyDocument, InvalidQuestion
+from corpus.errors import DocumentRejected, DuplicateDocument, EmptyDocument, InvalidQuestion
 from corpus.loaders import LoadedText, LoadLimits, load_bytes, load_path, safe_filename
-from corpus.store import DocumentInfo, IndexRow, Store, StoredChunk
+from corpus.store import AnalysedChunk, DocumentInfo, IndexRow, Store, StoredChunk
 from retrieval.analyzer import Analyzer, Token, batches
 from retrieval.answer import Answer
 from retrieval.bm25 import BM25Params
 from retrieval.index import IndexEntry, IndexSnapshot
 from retrieval.index import file_intact as index_file_intact
-from retrieval.preparation import prepare_chunks, prepare_documents
+from retrieval.preparation import prepare_documents
 from retrieval.qa import ChunkFetcher, answer_question
 from retrieval.settings import DEFAULT_SETTINGS, RetrievalSettings
 from retrieval.synonyms import SynonymTable
@@ -253,26 +253,65 @@ class Engine:
 
     def add_document(self, document: Document, added_by: str) -> AddedDocument:
         """Analyse, store and index one document; refuses duplicates before analysing."""
+        [outcome] = self.add_documents([document], added_by)
+        if isinstance(outcome, DocumentRejected):
+            raise outcome
+        return outcome
+
+    def add_documents(self, documents: Sequence[Document], added_by: str) -> list[AddedDocument | DocumentRejected]:
+        """Add several documents at once: their blocks are analysed together, as one large
+        document's are, and the index is extended once, not once per document (at 100k
+        chunks that costs about 0.2 s each). Returns, in order, each document's
+        AddedDocument or the error that refused it (a duplicate, also of one earlier in
+        `documents`, or no text); each is stored in its own transaction."""
         started = time.perf_counter()
-        duplicate = self.store.find_duplicate(document.sha256)
-        if duplicate:
-            raise DuplicateDocument(duplicate.id, duplicate.title)
-        chunks = prepare_chunks(document.text, document.title, self.analyzer, self.settings.chunking)
-        if not chunks:
-            raise EmptyDocument(document.source)
+        outcomes: list[DocumentInfo | DocumentRejected | None] = [None] * len(documents)
+        fresh = []
+        for position, document in enumerate(documents):
+            duplicate = self.store.find_duplicate(document.sha256)
+            if duplicate:
+                outcomes[position] = DuplicateDocument(duplicate.id, duplicate.title)
+            else:
+                fresh.append(position)
+        prepared = prepare_documents(
+            [(documents[p].text, documents[p].title) for p in fresh], self.analyzer, self.settings.chunking
+        )
         with self._change_lock:
+            entries: list[IndexEntry] = []
+            try:
+                for position, chunks in zip(fresh, prepared):
+                    outcomes[position] = self._store(documents[position], chunks, added_by, entries)
+            finally:
+                if entries:
+                    self.snapshot = self.snapshot.with_entries(entries)
+                    self._save_in_background(self.snapshot)
+        seconds = time.perf_counter() - started
+        return [AddedDocument(o, seconds) if isinstance(o, DocumentInfo) else o for o in outcomes]
+
+    def _store(
+        self, document: Document, chunks: list[AnalysedChunk], added_by: str, entries: list[IndexEntry]
+    ) -> DocumentInfo | DocumentRejected:
+        """Store one analysed document and collect its index entries (caller holds the change lock)."""
+        if not chunks:
+            return EmptyDocument(document.source)
+        try:
             info = self.store.add_document(document, chunks, added_by)
-            rows = [to_index_entry(row, self.settings) for row in self.store.index_rows(info.id)]
-            self.snapshot = self.snapshot.with_entries(rows)
-            self._save_in_background(self.snapshot)
-        return AddedDocument(info, time.perf_counter() - started)
+        except DuplicateDocument as duplicate:
+            return duplicate
+        entries.extend(to_index_entry(row, self.settings) for row in self.store.index_rows(info.id))
+        return info
 
     def add_loaded(self, loaded: LoadedText, source: str, added_by: str, title: str | None = None) -> AddedDocument:
         document = make_document(loaded.text, source, title=title, title_hint=loaded.title_hint)
         return self.add_document(document, added_by)
 
+    def read_file(self, path: Path, title: str | None = None) -> Document:
+        """The file as a document, within this engine's limits (not added)."""
+        loaded = load_path(path, self.limits)
+        return make_document(loaded.text, path.name, title=title, title_hint=loaded.title_hint)
+
     def add_file(self, path: Path, added_by: str, title: str | None = None) -> AddedDocument:
-        return self.add_loaded(load_path(path, self.limits), path.name, added_by, title)
+        return self.add_document(self.read_file(path, title), added_by)
 
     def add_bytes(self, data: bytes, filename: str, added_by: str, title: str | None = None) -> AddedDocument:
         return self.add_loaded(load_bytes(data, filename, self.limits), safe_filename(filename), added_by, title)

@@ -91,6 +91,29 @@ def test_bad_files_exit_one_and_change_nothing(data_dir, tmp_path, capsys, analy
     assert "문서 1개" in capsys.readouterr().out
 
 
+def test_many_files_in_one_add_report_each_file_in_order(data_dir, tmp_path, capsys, analyzer):
+    texts = {
+        "meeting.txt": "다음 회의는 금요일 오후 세 시에 본관 회의실에서 열립니다.",
+        "library.txt": "도서관은 평일 오전 아홉 시부터 밤 열 시까지 엽니다.",
+        "copy.txt": "다음 회의는 금요일 오후 세 시에 본관 회의실에서 열립니다.",
+        "cafeteria.txt": "구내식당 점심은 열한 시 반부터 한 시까지 나옵니다.",
+    }
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    paths = [str(tmp_path / name) for name in ("meeting.txt", "missing.txt", "library.txt", "copy.txt", "cafeteria.txt")]
+    assert main(["add", *paths]) == 1
+    captured = capsys.readouterr()
+    ids = captured.out.split()
+    assert len(ids) == 3
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert [line.split(":")[0] for line in lines] == ["추가됨", paths[1], "추가됨", paths[3], "추가됨"]
+    assert "찾을 수 없습니다" in lines[1] and "이미 같은 내용" in lines[3] and ids[0] in lines[3]
+    main(["docs"])
+    assert "문서 4개" in capsys.readouterr().out
+    assert main(["ask", "--json", "구내식당 점심은 몇 시부터야?"]) == 0
+    assert "열한 시 반" in json.loads(capsys.readouterr().out)["answer"]
+
+
 def test_usage_errors_exit_two_with_korean_help(data_dir, capsys):
     with pytest.raises(SystemExit) as exited:
         main(["ask"])

@@ -187,3 +187,25 @@ def test_reanalysis_in_batches_stores_what_adding_stored_and_reports_progress(tm
     assert [line.split(" (")[0] for line in progress] == ["analysed 1 of 3 documents again", "analysed 2 of 3 documents again"]
     assert "s left" in progress[1]
     assert "analysed 3 documents again in" in caplog.text
+
+
+def test_documents_added_together_are_each_answerable_and_extend_the_index_once(bundled_engine, monkeypatch):
+    [seeded] = bundled_engine.store.documents()
+    notes = [
+        make_document("다음 회의는 금요일 오후 세 시에 본관 회의실에서 열립니다.", "meeting.txt"),
+        make_document("# 도서관\n\n도서관은 평일 오전 아홉 시부터 밤 열 시까지 엽니다.", "library.md"),
+        make_document("다음 회의는 금요일 오후 세 시에 본관 회의실에서 열립니다.", "meeting-copy.txt"),
+        make_document(bundled_engine.store.document_text(seeded.id), "again.txt"),
+    ]
+    extensions = []
+    with_entries = type(bundled_engine.snapshot).with_entries
+    monkeypatch.setattr(type(bundled_engine.snapshot), "with_entries", lambda self, e: extensions.append(e) or with_entries(self, e))
+    meeting, library, copy, again = bundled_engine.add_documents(notes, "test")
+
+    assert meeting.info.source == "meeting.txt" and library.info.title == "도서관"
+    assert isinstance(copy, DuplicateDocument) and copy.existing_id == meeting.info.id
+    assert isinstance(again, DuplicateDocument) and again.existing_id == seeded.id
+    assert len(extensions) == 1
+    assert {d.id for d in bundled_engine.store.documents()} == {seeded.id, meeting.info.id, library.info.id}
+    assert "금요일" in bundled_engine.ask("다음 회의는 언제 열려?").text
+    assert "아홉 시" in bundled_engine.ask("도서관은 몇 시에 열어?").text
