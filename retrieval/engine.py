@@ -47,7 +47,9 @@ class _StaleSnapshot(Exception):
 # Markup: "<" then a tag name, "/" or "!". Korean titles in angle brackets ("<해리 포터>")
 # and comparisons ("a < b, c > d") are text, not tags.
 _TAGS = re.compile(r"<(?:/?[A-Za-z]|!)[^<>\n]{0,200}>")
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
+# Controls, and lone surrogates (from a command-line argument in a non-UTF-8 locale, or a
+# JSON "\ud800" escape): Kiwi and UTF-8 refuse them.
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ud800-\udfff]")
 # Zero-width and direction marks are deleted, not spaced: "한\u200b국어" is still "한국어".
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 

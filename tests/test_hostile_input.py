@@ -21,7 +21,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.telegram import help_text, render
@@ -100,6 +100,7 @@ hostile_text = st.one_of(
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(question=hostile_text)
+@example(question="1차 평가\ud800에서 탈락한 팀은?")
 def test_any_question_is_answered_or_refused_and_changes_nothing(engine: Engine, question: str) -> None:
     before = _state(engine)
     _check_answer(engine, question)
