@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from corpus.store import Store
+from retrieval import kernels
 from retrieval.bm25 import BM25Params, idf
 from retrieval.engine import Engine
 from retrieval.index import IndexEntry, IndexSnapshot
@@ -222,3 +223,23 @@ def test_counts_widen_when_a_chunk_repeats_a_term_more_than_255_times(tmp_path: 
     assert grown.search(["서울"], 1)[0].row_id == 1000
     grown.save(tmp_path / "index.bin", TAG)
     assert_same_index(IndexSnapshot.load(tmp_path / "index.bin", TAG, BM25Params()), grown)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint64])
+def test_interpolated_seek_lands_where_a_binary_search_does(dtype):
+    """Chunk positions (int32) and vocabulary keys (uint64): evenly spread, clustered, short and
+    one-element runs, targets before, between, on and after the values."""
+    rng = np.random.default_rng(7)
+    top = 5_000 if dtype == np.int32 else 2**64 - 1
+    for trial in range(400):
+        size = int(rng.integers(1, 300))
+        if trial % 3 == 0:  # one dense cluster among a few outliers: interpolation guesses badly
+            values = np.unique(np.concatenate([rng.integers(0, 40, size), rng.integers(0, top // 2, 3)]))
+        else:
+            values = np.unique(rng.integers(0, top // 2, size, dtype=np.uint64 if dtype == np.uint64 else np.int64))
+        values = values.astype(dtype)
+        lo = int(rng.integers(0, values.size + 1))
+        end = int(rng.integers(lo, values.size + 1))
+        targets = np.concatenate([values, values + 1, rng.integers(0, top // 2, 20).astype(dtype), [0, top // 2 + 1]])
+        for target in targets.astype(dtype):
+            assert kernels._seek(values, lo, end, target) == lo + np.searchsorted(values[lo:end], target)
