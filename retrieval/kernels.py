@@ -200,8 +200,8 @@ def _gallop(indices: np.ndarray, lo: int, end: int, target: int) -> int:
 
 @njit(cache=True, nogil=True)
 def _seek(values: np.ndarray, lo: int, end: int, target: int) -> int:
-    """The first position in values[lo:end] (ascending, distinct) holding a value ≥ target,
-    or end, as _gallop finds it, but galloping from where interpolation puts the target:
+    """The first position in values[lo:end] (ascending) holding a value ≥ target, or end,
+    as _gallop finds it, but galloping from where interpolation puts the target:
     chunk positions and vocabulary keys are spread evenly enough that the guess is a few
     entries off, so a search touches two or three cache lines instead of one per halving."""
     if lo >= end or values[lo] >= target:
