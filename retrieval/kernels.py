@@ -187,11 +187,15 @@ def _gallop(indices: np.ndarray, lo: int, end: int, target: int) -> int:
     step = 1
     while lo + step < end and indices[lo + step] < target:
         step *= 2
-    low = lo + step // 2 if step > 1 else lo
-    high = min(lo + step, end)
+    return _halve(indices, lo + step // 2 if step > 1 else lo, min(lo + step, end), target)
+
+
+@njit(cache=True, nogil=True)
+def _halve(values: np.ndarray, low: int, high: int, target: int) -> int:
+    """Binary search: the first position in values[low:high] (ascending) holding a value ≥ target, or high."""
     while low < high:
         middle = (low + high) // 2
-        if indices[middle] < target:
+        if values[middle] < target:
             low = middle + 1
         else:
             high = middle
@@ -218,14 +222,7 @@ def _seek(values: np.ndarray, lo: int, end: int, target: int) -> int:
     while high - step > lo and values[high - step] >= target:
         high -= step
         step *= 2
-    low = max(lo, high - step) + 1
-    while low < high:
-        middle = (low + high) // 2
-        if values[middle] < target:
-            low = middle + 1
-        else:
-            high = middle
-    return low
+    return _halve(values, max(lo, high - step) + 1, high, target)
 
 
 @njit(cache=True, nogil=True)
