@@ -25,7 +25,6 @@ import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import count
@@ -61,11 +60,10 @@ COUNT_BATCH = 1 << 22  # term occurrences counted per batch while building
 MAX_COUNT = np.iinfo(np.uint16).max
 VERIFY_INLINE_BYTES = 64 << 20  # smaller files are checksummed before use, larger ones in the background
 SCIPY_FROM = 1 << 22  # postings from which a build transposes with scipy rather than a sort
-# Chunks from which a query searches both halves of the chunks at once. Measured on two
-# cores (200 questions): 10k chunks 0.09 → 0.17 ms (a thread hand-off costs ~75 µs),
-# 100k 0.59 → 0.49 ms, 1M (top 20) 5.5 → 3.9 ms.
+# Chunks from which a query searches both halves of the chunks at once (kernels.search_halves).
+# Retrieval p50 on two cores, 200 questions, one range → halves: 10k chunks 0.14 → 0.21 ms,
+# 100k 0.57 → 0.45 ms, 1M 4.4 → 2.6 ms.
 SPLIT_FROM = 50_000
-_HALVES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-half")
 
 
 @dataclass(frozen=True)
@@ -340,13 +338,14 @@ class IndexSnapshot:
         values = {t: exact_idf(self._df_of(t), len(self), self.params, self._okapi_floor) for t in set(ids.tolist())}
         return np.array([values[t] for t in ids.tolist()], dtype=np.float64)
 
-    def _scratch_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """This thread's accumulators for kernels.search (questions may be answered in parallel)."""
-        arrays = getattr(self._scratch, "arrays", None)
-        if arrays is None:
-            arrays = kernels.scratch(self.inverse_norm)
-            self._scratch.arrays = arrays
-        return arrays
+    def _scratches(self, count: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
+        """This thread's first `count` sets of kernel scratch, one per range searched at once
+        (questions may be answered in parallel, so each thread has its own)."""
+        sets = getattr(self._scratch, "sets", ())
+        if len(sets) < count:
+            sets = (*sets, *(kernels.scratch(self.inverse_norm) for _ in range(count - len(sets))))
+            self._scratch.sets = sets
+        return sets[:count]
 
     def search(self, terms: Sequence[str], k: int) -> list[Hit]:
         """Top-k chunks for the query terms (ties: lower position first); chunks matching no term are never returned."""
@@ -354,37 +353,17 @@ class IndexSnapshot:
         ids = ids[ids >= 0]  # rank-bm25: idf 0 for words the corpus lacks
         if not ids.size or not len(self) or k <= 0:
             return []
-        if len(self) < SPLIT_FROM:
-            positions, scores = kernels.search(
-                *self._kernel_arrays, self.doc_len, self.max_ntf, ids, k, self.avgdl,
-                self._kernel_params, *self._scratch_arrays(),
-            )
+        arguments = (*self._kernel_arrays, self.doc_len, self.max_ntf, ids, k, self.avgdl, self._kernel_params)
+        if len(self) >= SPLIT_FROM and kernels.halves_at_once():
+            positions, scores = kernels.search_halves(*arguments, self._scratches(2))
         else:
-            positions, scores = self._search_halves(ids, k)
+            positions, scores = kernels.search(*arguments, *self._scratches(1)[0])
         return [
             Hit(p, row_id, str(doc_id), s)
             for p, row_id, doc_id, s in zip(
                 positions.tolist(), self.row_ids[positions].tolist(), self.doc_ids[positions].tolist(), scores.tolist()
             )
         ]
-
-    def _search_halves(self, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """kernels.search with the candidates of the upper half of the chunks found in a
-        helper thread meanwhile (the kernels release the GIL); the same hits, sooner."""
-        indptr, indices, tf = self._kernel_arrays
-        terms, scales, bounds, query_idf = kernels.plan(indptr, self.max_ntf, len(self), ids, self._kernel_params)
-        middle = len(self) // 2
-        upper = _HALVES.submit(self._candidates, terms, scales, bounds, k, middle, len(self))
-        lower = self._candidates(terms, scales, bounds, k, 0, middle)
-        found = np.concatenate([lower, upper.result()])
-        return kernels.best(found, indptr, indices, tf, self.doc_len, ids, query_idf, k, self.avgdl, self._kernel_params)
-
-    def _candidates(
-        self, terms: np.ndarray, scales: np.ndarray, bounds: np.ndarray, k: int, first: int, end: int
-    ) -> np.ndarray:
-        return kernels.candidates(
-            *self._kernel_arrays, terms, scales, bounds, k, first, end, self._kernel_params, *self._scratch_arrays()
-        )
 
     def all_scores(self, terms: Sequence[str]) -> np.ndarray:
         """Every chunk's score, one query term at a time in numpy (memory O(chunks)): the

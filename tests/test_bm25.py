@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
 from retrieval import index as index_module
+from retrieval import kernels
 from retrieval.bench import ReferenceBM25L
 from retrieval.bm25 import BM25Params, csc_weights, top_k
 from retrieval.index import IndexEntry, IndexSnapshot
@@ -157,6 +159,20 @@ def test_pruned_search_ranks_as_exhaustive_scoring_on_a_skewed_corpus(k: int, se
         hits = snapshot.search(query, k)
         assert [hit.position for hit in hits] == reference_top(expected, docs, query, k)
         assert [hit.score for hit in hits] == [expected[hit.position] for hit in hits]
+
+
+def test_halves_are_searched_on_threads_of_their_own_also_from_many_threads_at_once(monkeypatch) -> None:
+    """Large indexes search both halves at once on numba's threading layer, which must be one
+    that several answering threads may use together (its "workqueue" would abort)."""
+    monkeypatch.setattr(index_module, "SPLIT_FROM", 0)
+    assert kernels.halves_at_once(), "no thread-safe threading layer (OpenMP or TBB) loads"
+    snapshot = snapshot_of(skewed_corpus(5))
+    rng = random.Random(5)
+    queries = [[f"z{rng.randint(0, 400)}" for _ in range(rng.randint(1, 25))] for _ in range(80)]
+    alone = [snapshot.search(query, 10) for query in queries]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda query: snapshot.search(query, 10), queries * 4))
+    assert together == alone * 4
 
 
 def test_okapi_with_negative_idf_ranks_every_holder(search_mode: str) -> None:
