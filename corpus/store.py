@@ -60,6 +60,10 @@ CREATE TABLE IF NOT EXISTS questions (
     answer TEXT,
     evidence TEXT
 );
+CREATE TABLE IF NOT EXISTS reanalysed (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    analysis TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS additions_in_progress (
     id INTEGER PRIMARY KEY,
     label TEXT NOT NULL,
@@ -236,8 +240,15 @@ class Store:
         return self._meta("analysis")
 
     def mark_analysed(self, signature: str) -> None:
-        with self._write_lock:
+        """Record that every document's tokens come from this analysis (a pass is over)."""
+        with self._write_lock, self._transaction() as connection:
             self._set_meta("analysis", signature)
+            connection.execute("DELETE FROM reanalysed")
+
+    def reanalysed_by(self, signature: str) -> set[str]:
+        """Ids of the documents a pass not yet over has already analysed with this analysis."""
+        rows = self._connection().execute("SELECT doc_id FROM reanalysed WHERE analysis = ?", (signature,))
+        return {doc_id for (doc_id,) in rows}
 
     def find_duplicate(self, sha256: str) -> DocumentInfo | None:
         row = self._connection().execute(
@@ -262,27 +273,39 @@ class Store:
                 connection.executemany(_INSERT_CHUNK, (_chunk_row(doc_id, analysed) for analysed in chunks))
         return info
 
-    def replace_chunks(self, doc_id: str, chunks: Sequence[AnalysedChunk]) -> None:
-        """Swap a document's chunks for a new analysis of the same text, in one transaction."""
+    def replace_chunks(self, doc_id: str, chunks: Sequence[AnalysedChunk], analysis: str) -> None:
+        """Swap a document's chunks for a new analysis of the same text, and note which
+        analysis they come from, in one transaction: an interrupted pass resumes after it."""
         with self._write_lock:
             info = self.document(doc_id)
             with self._corpus_change() as connection:
                 connection.execute("DELETE FROM chunks WHERE doc_id = ?", (info.id,))
                 connection.executemany(_INSERT_CHUNK, (_chunk_row(info.id, analysed) for analysed in chunks))
                 connection.execute("UPDATE documents SET chunk_count = ? WHERE id = ?", (len(chunks), info.id))
+                connection.execute(
+                    "INSERT INTO reanalysed(doc_id, analysis) VALUES (?, ?)"
+                    " ON CONFLICT(doc_id) DO UPDATE SET analysis = excluded.analysis",
+                    (info.id, analysis),
+                )
 
     @contextmanager
-    def _corpus_change(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction that changes documents or chunks, and so the generation (write lock held)."""
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (write lock held)."""
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield connection
-            self._bump_generation()
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def _corpus_change(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that changes documents or chunks, and so the generation (write lock held)."""
+        with self._transaction() as connection:
+            yield connection
+            self._bump_generation()
 
     def _free_id(self, sha256: str) -> str:
         for length in range(10, len(sha256) + 1, 2):

@@ -134,23 +134,26 @@ class Engine:
         (an upgraded Kiwi or model, a changed user dictionary, new steps of ours): questions
         are analysed by the current one, and both sides must agree. Documents are analysed
         in groups of about one Kiwi batch, so that small ones keep both workers busy; each
-        is swapped in its own transaction. An interrupted pass starts again at the next open."""
+        is swapped in its own transaction, which notes it done, so an interrupted pass
+        resumes at the next open with the documents it had not reached."""
         current = self.analyzer.signature
         stored = self.store.analysis
         if stored == current:
             return
-        documents = self.store.documents()
+        done = self.store.reanalysed_by(current)
+        documents = [info for info in self.store.documents() if info.id not in done]
         if documents:
             log.warning(
-                "stored tokens come from another analysis (%s); analysing %d documents again with %s",
+                "stored tokens come from another analysis (%s); analysing %d documents again with %s%s",
                 stored or "not recorded", len(documents), current,
+                f" ({len(done)} were analysed before the pass was interrupted)" if done else "",
             )
             progress = PassProgress(documents)
             texts = ((info, self.store.document_text(info.id)) for info in documents)
             for group in batches(texts, lambda pair: len(pair[1])):
                 prepared = prepare_documents([(text, info.title) for info, text in group], self.analyzer, self.settings.chunking)
                 for (info, _), chunks in zip(group, prepared):
-                    self.store.replace_chunks(info.id, chunks)
+                    self.store.replace_chunks(info.id, chunks, current)
                     progress.advance(info)
             log.warning("analysed %d documents again in %.1f s", len(documents), time.perf_counter() - progress.started)
         self.store.mark_analysed(current)

@@ -189,6 +189,44 @@ def test_reanalysis_in_batches_stores_what_adding_stored_and_reports_progress(tm
     assert "analysed 3 documents again in" in caplog.text
 
 
+def test_an_interrupted_reanalysis_resumes_with_the_documents_it_had_not_reached(tmp_path, analyzer, caplog, monkeypatch):
+    store_path, index_path = tmp_path / "qabot.sqlite3", tmp_path / "index" / "bm25.npz"
+    texts = ["고양이는 하루에 열여섯 시간을 잡니다.", "강아지는 산책을 좋아합니다.", "거북이는 오래 삽니다. 백 년을 넘기도 합니다."]
+    with Engine(Store(store_path), analyzer, index_path=index_path) as engine:
+        for number, text in enumerate(texts):
+            engine.add_document(make_document(text, f"animal-{number}.txt"), "test")
+    store = Store(store_path)
+    added = sorted((row.doc_id, row.tokens, row.context_tokens) for row in store.index_rows())
+    store.mark_analysed("an older analysis")
+    replace_chunks = Store.replace_chunks
+    swapped: list[str] = []
+
+    def interrupted_after_one(self, doc_id, chunks, analysis):
+        if swapped:
+            raise KeyboardInterrupt
+        swapped.append(doc_id)
+        replace_chunks(self, doc_id, chunks, analysis)
+
+    monkeypatch.setattr(Store, "replace_chunks", interrupted_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        Engine(Store(store_path), analyzer, index_path=index_path)
+    assert store.analysis == "an older analysis"
+    assert store.reanalysed_by(analyzer.signature) == set(swapped)
+
+    def counted(self, doc_id, chunks, analysis):
+        swapped.append(doc_id)
+        replace_chunks(self, doc_id, chunks, analysis)
+
+    monkeypatch.setattr(Store, "replace_chunks", counted)
+    caplog.set_level(logging.WARNING, logger="retrieval.engine")
+    with Engine(Store(store_path), analyzer, index_path=index_path) as engine:
+        assert "거북이" in engine.ask("거북이는 얼마나 오래 살아?").passages[0].text
+    assert sorted(swapped) == sorted(info.id for info in store.documents())  # each analysed once in all
+    assert "analysing 2 documents again" in caplog.text and "1 were analysed before" in caplog.text
+    assert store.analysis == analyzer.signature and store.reanalysed_by(analyzer.signature) == set()
+    assert sorted((row.doc_id, row.tokens, row.context_tokens) for row in store.index_rows()) == added
+
+
 def test_documents_added_together_are_each_answerable_and_extend_the_index_once(bundled_engine, monkeypatch):
     [seeded] = bundled_engine.store.documents()
     notes = [

@@ -62,6 +62,20 @@ def test_remove_deletes_document_and_chunks(tmp_path):
         store.remove_document(info.id)
 
 
+def test_a_swap_of_chunks_is_noted_with_its_analysis_until_the_pass_is_over(tmp_path):
+    store = Store(tmp_path / "s.sqlite3")
+    kept = store.add_document(make_document("첫째 문서", "a.txt"), [analysed("첫째 문서")], "cli")
+    removed = store.add_document(make_document("둘째 문서", "b.txt"), [analysed("둘째 문서")], "cli")
+    store.replace_chunks(kept.id, [analysed("첫째"), analysed("문서", 1)], "new")
+    store.replace_chunks(removed.id, [analysed("둘째 문서")], "new")
+    assert store.reanalysed_by("new") == {kept.id, removed.id} and store.reanalysed_by("other") == set()
+    assert store.document(kept.id).chunk_count == 2
+    store.remove_document(removed.id)
+    assert store.reanalysed_by("new") == {kept.id}
+    store.mark_analysed("new")
+    assert store.analysis == "new" and store.reanalysed_by("new") == set()
+
+
 def test_feedback_is_one_vote_per_user_and_question(tmp_path):
     store = Store(tmp_path / "s.sqlite3")
     question_id = store.log_question("telegram:1", "질문?", True, "답", "근거")
