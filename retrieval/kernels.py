@@ -19,8 +19,8 @@ The survivors are then rescored with rank-bm25's own operations in its order, so
 ranking and its ties are the reference's bit for bit.
 
 A query is planned once (`plan`); its candidates can be found per range of chunks
-(`candidates`), so a large index searches both halves at once (`search_halves`, a thread each),
-and `best` ranks their union.
+(`candidates`) and rescored there, so a large index searches and rescores both halves at
+once (`search_halves`, a thread each) and keeps the best of their union.
 """
 
 from __future__ import annotations
@@ -604,6 +604,13 @@ def best(
     ties broken by the lower position."""
     variant, k1, b, delta = params[0], params[1], params[2], params[3]
     exact = _exact_scores(found, indptr, indices, tf, doc_len, query_terms, query_idf, avgdl, k1, b, delta, variant)
+    return _top(found, exact, k)
+
+
+@njit(cache=True, nogil=True)
+def _top(found: np.ndarray, exact: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of the chunks `found` (ascending) by their scores `exact`, ties broken by
+    the lower position."""
     n_best = min(k, found.size)
     positions = np.empty(n_best, np.int64)
     scores = np.empty(n_best, np.float64)
@@ -656,15 +663,19 @@ def search_halves(
     params: tuple[int, float, float, float, float, float, float, bool],
     scratches: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`search` with the candidates of each half of the chunks found on a thread of its own
-    (numba's threading layer), each half with its own scratch. The same hits, sooner on a
-    large index. The layer's threads wait for work spinning a little before they sleep, so
-    handing a half over costs a few µs rather than the ~40 µs of waking a parked thread."""
+    """`search` with the candidates of each half of the chunks found and rescored on a thread
+    of its own (numba's threading layer), each half with its own scratch. The same hits,
+    sooner on a large index. The layer's threads wait for work spinning a little before they
+    sleep, so handing a half over costs a few µs rather than the ~40 µs of waking a parked
+    thread. A half rescores its own candidates while its posting lists are still in its
+    core's cache: a chunk's exact score does not depend on the other half."""
     n_docs = doc_len.size
+    variant, k1, b, delta = params[0], params[1], params[2], params[3]
     terms, scales, bounds, query_idf = plan(indptr, max_ntf, n_docs, query_terms, params)
     middle = n_docs // 2
     (lower_work, lower_touched, lower_bits), (upper_work, upper_touched, upper_bits) = scratches
     found = np.empty(n_docs, np.int32)  # each half's candidates at the start of its own range
+    exact = np.empty(n_docs, np.float64)  # and their scores beside them
     sizes = np.zeros(2, np.int64)
     for half in prange(2):  # a parallel loop takes arrays, not tuples of them: one branch per half
         if half == 0:
@@ -677,9 +688,14 @@ def search_halves(
             )
         first = half * middle
         found[first:first + part.size] = part
+        exact[first:first + part.size] = _exact_scores(
+            part, indptr, indices, tf, doc_len, query_terms, query_idf, avgdl, k1, b, delta, variant
+        )
         sizes[half] = part.size
-    found = np.concatenate((found[:sizes[0]], found[middle:middle + sizes[1]]))
-    return best(found, indptr, indices, tf, doc_len, query_terms, query_idf, k, avgdl, params)
+    lower, upper = slice(0, sizes[0]), slice(middle, middle + sizes[1])
+    return _top(
+        np.concatenate((found[lower], found[upper])), np.concatenate((exact[lower], exact[upper])), k
+    )
 
 
 def scratch(inverse_norm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
