@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rich.console import Console
+
+from bot.bench_command import results_table
 from retrieval.analyzer import Token
 from retrieval.bench import JSON_KEYS, rename_tokens, renamed, run_bench
 from retrieval.settings import DEFAULT_SETTINGS
@@ -31,6 +34,7 @@ def test_tiny_bench_matches_the_reference(tmp_path: Path, analyzer) -> None:
     for result in results:
         assert result.same_top10 == 1.0
         assert result.bm25s_same_top10 is None or result.bm25s_same_top10 > 0.5
+        assert (result.bm25s_numba_p50_ms is None) == (result.bm25s_p50_ms is None)  # both bm25s paths, or neither
         assert result.reference.startswith("rank-bm25")
         row = result.as_json()
         assert tuple(row) == JSON_KEYS
@@ -41,6 +45,10 @@ def test_tiny_bench_matches_the_reference(tmp_path: Path, analyzer) -> None:
         assert result.add_s is not None and result.remove_s is not None
     assert results[1].analysed_chunks < 60 and results[1].notes  # copied token lists are said so
     json.dumps([r.as_json() for r in results])
+    console = Console(width=400, record=True)
+    console.print(results_table(results))
+    table = console.export_text()
+    assert "bm25s numba p50/p95 ms" in table and f"{results[1].retrieve_p50_ms:,.3f}" in table
 
 
 def test_renaming_keeps_lengths_and_rereads_morphemes() -> None:
