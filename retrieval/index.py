@@ -3,11 +3,11 @@
 A snapshot never changes: adding or removing a document returns a new snapshot built
 from this one's term counts plus or minus the rows, so a question being answered keeps
 the snapshot it started with. The counts are kept column-wise (CSC: per term, the chunks
-that hold it, ascending) with each term's largest tf/norm; a query computes the weights
-it reads (retrieval.kernels), so it reads only its terms' postings, and an added document
-is merged in without re-reading the corpus or re-weighting it. The vocabulary is a sorted
-array of 64-bit term keys, not a dict of strings, so a million-chunk index loads without
-building millions of Python objects.
+that hold it, ascending) with a bound of each term's largest tf/norm; a query computes the
+weights it reads (retrieval.kernels), so it reads only its terms' postings, and an added
+document is merged in without re-reading the corpus or re-weighting it. The vocabulary is
+a sorted array of 64-bit term keys, not a dict of strings, so a million-chunk index loads
+without building millions of Python objects.
 
 Snapshots are saved beside the store as one file of raw arrays (memory-mapped on load,
 so start-up reads only a header) tagged with the store's generation and the settings'
@@ -64,6 +64,10 @@ SCIPY_FROM = 1 << 22  # postings from which a build transposes with scipy rather
 # Retrieval p50 on two cores, 200 questions, one range → halves: 10k chunks 0.14 → 0.21 ms,
 # 100k 0.57 → 0.45 ms, 1M 4.4 → 2.6 ms.
 SPLIT_FROM = 50_000
+# How stale the weight bounds kept through edits (IndexSnapshot._bounds_after_edit) may grow
+# before an edit recomputes them exactly; and a margin for their rounding.
+STALEST_BOUNDS = 0.05
+BOUND_ROUNDING = 1e-12
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,7 @@ class IndexSnapshot:
         doc_ids: np.ndarray,
         params: BM25Params,
         max_ntf: np.ndarray | None = None,
+        bound_staleness: float = 0.0,
     ) -> None:
         self.vocabulary = vocabulary
         self.n_terms = n_terms
@@ -193,7 +198,9 @@ class IndexSnapshot:
         self._kernel_arrays = tuple(_read_only(a) for a in (indptr, indices, tf))
         if max_ntf is None:
             max_ntf = kernels.max_normalised_tf(*self._kernel_arrays, self.inverse_norm)
-        self.max_ntf = max_ntf  # per term, the largest tf/norm: its weight's bound with the idf
+            bound_staleness = 0.0
+        self.max_ntf = max_ntf  # per term, at least its largest tf/norm: its weight's bound with the idf
+        self.bound_staleness = bound_staleness  # 0 while max_ntf holds the exact maxima
         self._scratch = threading.local()
         self._kernel_params = (
             _VARIANT_CODES[params.variant],
@@ -288,6 +295,12 @@ class IndexSnapshot:
         cols = mapped[np.concatenate([p[1] for p in pieces])]
         counts = np.concatenate([p[2] for p in pieces])
         del pieces  # a million chunks hold ~280M postings: keep one copy at a time
+        new_lengths = np.asarray(lengths, dtype=np.int32)
+        doc_len = np.concatenate([self.doc_len, new_lengths])
+        bounds, staleness = self._bounds_after_edit(doc_len, n_terms, removed=0)
+        if bounds is not None:  # the new chunks' own maxima, as the exact pass would compute them
+            new_inverse = 1.0 / length_norm(new_lengths, average_length(doc_len), self.params)
+            np.maximum.at(bounds, cols, counts * new_inverse[rows])
         added = _to_columns(rows, cols, counts, len(row_ids), n_terms)
         del rows, cols, counts
         indptr, indices, tf = _append_rows(self.indptr, self.indices, self.term_counts, len(self), *added)
@@ -297,10 +310,12 @@ class IndexSnapshot:
             indptr,
             indices,
             tf,
-            np.concatenate([self.doc_len, np.asarray(lengths, dtype=np.int32)]),
+            doc_len,
             np.concatenate([self.row_ids, np.asarray(row_ids, dtype=np.int64)]),
             np.concatenate([self.doc_ids, np.asarray(doc_ids, dtype=object)]),
             self.params,
+            max_ntf=bounds,
+            bound_staleness=staleness,
         )
 
     def without_document(self, doc_id: str) -> IndexSnapshot:
@@ -308,15 +323,47 @@ class IndexSnapshot:
         if keep.all():
             return self
         removed = np.flatnonzero(~keep).astype(np.int32)
+        doc_len = self.doc_len[keep]
+        bounds, staleness = self._bounds_after_edit(doc_len, self.n_terms, removed=removed.size)
         return IndexSnapshot(
             self.vocabulary,
             self.n_terms,
             *postings.drop_rows(self.indptr, self.indices, self.term_counts, removed),
-            self.doc_len[keep],
+            doc_len,
             self.row_ids[keep],
             self.doc_ids[keep],
             self.params,
+            max_ntf=bounds,
+            bound_staleness=staleness,
         )
+
+    def _bounds_after_edit(self, doc_len: np.ndarray, n_terms: int, removed: int) -> tuple[np.ndarray | None, float]:
+        """This snapshot's bounds of each term's tf/norm, still bounds after an edit that
+        removes `removed` chunks and leaves chunks of these lengths, and their staleness then;
+        (None, 0) when they are to be recomputed exactly.
+
+        The exact maxima read every posting (4 s at a million chunks), and an edit moves
+        avgdl, so every chunk's norm. But a chunk's tf/norm changes by the factor
+        old norm / new norm of its length, so the old bounds times the largest such factor
+        (at most the growth of avgdl) bound the new values; the added chunks' own values are
+        then taken in (`with_entries`), and a removed chunk only lowers a maximum. Pruning
+        needs bounds, not maxima: the hits stay the same and a query may read a little more.
+        Staleness adds up the factors' growth and the shares of chunks removed (which may
+        have held a maximum); past STALEST_BOUNDS the bounds are recomputed.
+        """
+        lengths = np.unique(doc_len)
+        if not len(self) or not lengths.size:
+            return None, 0.0
+        old, new = length_norm(lengths, self.avgdl, self.params), length_norm(lengths, average_length(doc_len), self.params)
+        if old.min() <= 0 or new.min() <= 0:
+            return None, 0.0
+        growth = max(1.0, float((old / new).max())) * (1 + BOUND_ROUNDING)
+        staleness = (1 + self.bound_staleness) * growth - 1 + removed / len(self)
+        if staleness > STALEST_BOUNDS:
+            return None, 0.0
+        bounds = np.zeros(n_terms, dtype=np.float64)
+        bounds[: self.n_terms] = self.max_ntf * growth
+        return bounds, staleness
 
     # queries ------------------------------------------------------------------------
 
@@ -439,6 +486,7 @@ class IndexSnapshot:
             "crc32": checksum,
             "params": [self.params.variant, self.params.k1, self.params.b, self.params.delta],
             "n_terms": self.n_terms,
+            "bound_staleness": self.bound_staleness,
             "arrays": layout,
             "data_bytes": offset,
         }
@@ -533,6 +581,7 @@ class IndexSnapshot:
             names[doc_index] if n_docs else np.empty(0, object),
             params,
             max_ntf=max_ntf,
+            bound_staleness=float(header.get("bound_staleness", 0.0)),  # files before it held exact maxima
         )
         if check[2] > VERIFY_INLINE_BYTES:
             snapshot.unverified = check

@@ -95,6 +95,44 @@ def test_snapshots_are_never_changed_by_later_ones() -> None:
     assert all(np.array_equal(s, before.all_scores(q)) for s, q in zip(scores, queries(12, 10)))
 
 
+def test_weight_bounds_kept_through_edits_stay_bounds_and_hits_stay_exact(tmp_path: Path) -> None:
+    params = BM25Params()
+    kept = entries(9, 600)
+    snapshot = IndexSnapshot.build(kept, params)
+    rng = random.Random(10)
+    stale_seen = recomputed = 0
+    for step in range(40):
+        if step % 3 == 2:
+            doc = rng.choice(sorted(set(snapshot.doc_ids.tolist())))
+            snapshot = snapshot.without_document(doc)
+            kept = [e for e in kept if e.doc_id != doc]
+        else:  # one chunk, short or long, so avgdl moves both ways
+            words = [rng.choice(WORDS) for _ in range(rng.choice([2, 60, 200]))]
+            added = IndexEntry(10_000 + step, f"new{step}", words)
+            snapshot = snapshot.with_entries([added])
+            kept.append(added)
+        exact = kernels.max_normalised_tf(*snapshot._kernel_arrays, snapshot.inverse_norm)
+        assert np.all(snapshot.max_ntf >= exact)
+        if snapshot.bound_staleness:
+            stale_seen += 1
+            assert not np.array_equal(snapshot.max_ntf, exact)
+        else:
+            recomputed += 1
+            assert np.array_equal(snapshot.max_ntf, exact)
+    assert stale_seen and recomputed  # both paths were taken
+    if not snapshot.bound_staleness:
+        snapshot = snapshot.with_entries([IndexEntry(20_000, "last", ["t1", "t2"])])
+        kept.append(IndexEntry(20_000, "last", ["t1", "t2"]))
+    assert 0 < snapshot.bound_staleness <= 0.05
+    rebuilt = IndexSnapshot.build(kept, params)
+    assert_same_index(snapshot, rebuilt)
+    path = tmp_path / "bm25.idx"
+    snapshot.save(path, TAG)
+    loaded = IndexSnapshot.load(path, TAG, params)
+    assert loaded is not None and loaded.bound_staleness == snapshot.bound_staleness
+    assert np.array_equal(loaded.max_ntf, snapshot.max_ntf)
+
+
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     params = BM25Params()
     snapshot = IndexSnapshot.build(entries(7, 120), params)
