@@ -349,11 +349,12 @@ class IndexSnapshot:
         then taken in (`with_entries`), and a removed chunk only lowers a maximum. Pruning
         needs bounds, not maxima: the hits stay the same and a query may read a little more.
         Staleness adds up the factors' growth and the shares of chunks removed (which may
-        have held a maximum); past STALEST_BOUNDS the bounds are recomputed.
+        have held a maximum); past STALEST_BOUNDS the bounds are recomputed. The factor is
+        monotonic in the length, so the shortest and the longest chunk give its largest.
         """
-        lengths = np.unique(doc_len)
-        if not len(self) or not lengths.size:
+        if not len(self) or not doc_len.size:
             return None, 0.0
+        lengths = np.array([doc_len.min(), doc_len.max()])
         old, new = length_norm(lengths, self.avgdl, self.params), length_norm(lengths, average_length(doc_len), self.params)
         if old.min() <= 0 or new.min() <= 0:
             return None, 0.0
