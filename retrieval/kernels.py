@@ -49,6 +49,7 @@ SLACK = 1e-9
 FLOAT32_ROUNDING = 2.0**-24
 BM25L, OKAPI, LUCENE = 0, 1, 2
 PREFETCH = 16  # how many postings ahead a chunk's accumulator row is asked for
+SEEK_PREFETCH_FROM = 64  # postings from which a list's searches ask for their lines first
 SCAN_RATIO = 32  # a list up to this many times the survivors is read whole rather than searched
 SORT_LIMIT = 256  # survivors are sorted up to 1/256 of the chunks, collected from their bits above
 LOW_BIT = np.zeros(129, np.int64)  # the position of a byte's lowest set bit, by that bit's value
@@ -58,30 +59,44 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 SEPARATOR = 0xFF  # a byte UTF-8 never uses: terms are passed as one buffer, separated by it
 
 
-@intrinsic
-def _prefetch_row(typingctx, array, index):
-    """Start loading array[index] (a row of a 2-D array) into cache, for writing. The
-    accumulators are read in an order the CPU cannot guess (the chunks of a posting list),
-    so asking PREFETCH postings ahead overlaps the cache misses. A hint: results are the same."""
-    if not (isinstance(array, types.Array) and array.ndim == 2 and isinstance(index, types.Integer)):
-        return None
+def _prefetch_codegen(write: int):
+    """LLVM code asking for the cache line of array[index] (the row's first item of a 2-D
+    array), for writing or for reading: a hint, results are the same."""
 
     def codegen(context, builder, signature, args):
         array_type, index_type = signature.args
         values = context.make_array(array_type)(context, builder, args[0])
-        row = context.cast(builder, args[1], index_type, types.intp)
+        at = context.cast(builder, args[1], index_type, types.intp)
         zero = context.get_constant(types.intp, 0)
-        pointer = cgutils.get_item_pointer(context, builder, array_type, values, [row, zero])
+        pointer = cgutils.get_item_pointer(context, builder, array_type, values, [at] + [zero] * (array_type.ndim - 1))
         byte_pointer = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         prefetch = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]), "llvm.prefetch.p0"
         )
         # llvm.prefetch(address, write, keep in every cache level, data)
-        builder.call(prefetch, [builder.bitcast(pointer, byte_pointer), i32(1), i32(3), i32(1)])
+        builder.call(prefetch, [builder.bitcast(pointer, byte_pointer), i32(write), i32(3), i32(1)])
         return context.get_dummy_value()
 
-    return types.void(array, index), codegen
+    return codegen
+
+
+@intrinsic
+def _prefetch_row(typingctx, array, index):
+    """Start loading array[index] (a row of a 2-D array) into cache, for writing. The
+    accumulators are read in an order the CPU cannot guess (the chunks of a posting list),
+    so asking PREFETCH postings ahead overlaps the cache misses."""
+    if not (isinstance(array, types.Array) and array.ndim == 2 and isinstance(index, types.Integer)):
+        return None
+    return types.void(array, index), _prefetch_codegen(1)
+
+
+@intrinsic
+def _prefetch(typingctx, array, index):
+    """Start loading array[index] (a 1-D array) into cache, for reading."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
+        return None
+    return types.void(array, index), _prefetch_codegen(0)
 
 
 @njit(cache=True, nogil=True)
@@ -212,6 +227,40 @@ def _halve(values: np.ndarray, low: int, high: int, target: int) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _interpolated(lo: int, end: int, first: int, last: int, target: int) -> int:
+    """Where interpolation puts `target` in an ascending values[lo:end] running from `first`
+    to `last`, for first < target ≤ last."""
+    return lo + np.int64((end - 1 - lo) * (np.float64(target - first) / np.float64(last - first)))
+
+
+@njit(cache=True, nogil=True)
+def _prefetch_seek(values: np.ndarray, tf: np.ndarray, lo: int, end: int, first: int, last: int, target: int) -> None:
+    """Ask for the cache lines where `_seek(values, lo, end, target)` will land, in `values`
+    and in the counts `tf` beside them (first and last: values[lo] and values[end - 1])."""
+    if target <= first:
+        at = lo
+    elif target > last:
+        at = end - 1
+    else:
+        at = _interpolated(lo, end, first, last, target)
+    _prefetch(values, at)
+    _prefetch(tf, at)
+
+
+@njit(cache=True, nogil=True)
+def _prefetch_seeks(values: np.ndarray, tf: np.ndarray, lo: int, end: int, targets: np.ndarray, n: int) -> None:
+    """`_prefetch_seek` for each of targets[:n]. Searches in different lists do not depend
+    on each other, but each waits for its own cache misses: the CPU cannot run ahead across
+    the search's branches. Asking for every line first overlaps the misses of all of them.
+    A list of a few cache lines is left alone: its first search brings it in."""
+    if end - lo < SEEK_PREFETCH_FROM:
+        return
+    first, last = values[lo], values[end - 1]
+    for x in range(n):
+        _prefetch_seek(values, tf, lo, end, first, last, targets[x])
+
+
+@njit(cache=True, nogil=True)
 def _seek(values: np.ndarray, lo: int, end: int, target: int) -> int:
     """The first position in values[lo:end] (ascending) holding a value ≥ target, or end,
     as _gallop finds it, but galloping from where interpolation puts the target:
@@ -222,8 +271,7 @@ def _seek(values: np.ndarray, lo: int, end: int, target: int) -> int:
     last = values[end - 1]
     if last < target:
         return end
-    first = values[lo]
-    guess = lo + np.int64((end - 1 - lo) * (np.float64(target - first) / np.float64(last - first)))
+    guess = _interpolated(lo, end, values[lo], last, target)
     if guess <= lo or values[guess] < target:
         return _gallop(values, max(guess, lo), end, target)
     high = guess  # values[high] ≥ target > values[lo]: gallop back, then halve
@@ -266,6 +314,8 @@ def _score_leaders(
     full = np.empty(n_new, np.float64)
     for x in range(n_new):
         full[x] = work[new_docs[x], 1]
+    for j in range(first, scales.size):
+        _prefetch_seeks(indices, tf, starts[j], ends[j], new_docs, n_new)
     for j in range(first, scales.size):
         end = ends[j]
         lo = starts[j]
@@ -393,11 +443,7 @@ def _candidates(
         start, end = starts[j], ends[j]
         scale = scales[j]
         if end - start <= SCAN_RATIO * n:  # a short list: read it whole, skipping non-survivors
-            for p in range(start, end):
-                if p + PREFETCH < end:
-                    ahead = indices[p + PREFETCH]
-                    if survivor_bits[ahead >> 3] & (1 << (ahead & 7)):
-                        _prefetch_row(work, ahead)
+            for p in range(start, end):  # survivors' rows are in cache: a prefetch here costs more than it saves
                 d = indices[p]
                 if survivor_bits[d >> 3] & (1 << (d & 7)):
                     work[d, 1] -= _weight(tf[p], work, d, scale, saturation_b)
@@ -406,9 +452,11 @@ def _candidates(
                 _order(survivors, n, survivor_bits)
                 ordered = True
             lo = start
+            first_value, last_value = indices[start], indices[end - 1]
             for s in range(n):
                 if s + PREFETCH < n:
                     _prefetch_row(work, survivors[s + PREFETCH])
+                    _prefetch_seek(indices, tf, start, end, first_value, last_value, survivors[s + PREFETCH])
                 d = survivors[s]
                 lo = _seek(indices, lo, end, d)
                 if lo == end:
@@ -462,6 +510,8 @@ def _exact_scores(
     """rank-bm25's get_scores at `positions` (ascending): query terms in query order (repeats
     included), each term's expression evaluated operation by operation as its Python code does."""
     counts = np.zeros((positions.size, query_terms.size), np.float64)
+    for q in range(query_terms.size):
+        _prefetch_seeks(indices, tf, indptr[query_terms[q]], indptr[query_terms[q] + 1], positions, positions.size)
     for q in range(query_terms.size):  # term by term, so each search starts where the last ended
         earlier = 0
         while query_terms[earlier] != query_terms[q]:
@@ -534,6 +584,9 @@ def plan(
             n_unique += 1
         counts[at] += 1.0
         slot[q] = at
+    for u in range(n_unique):  # each term's misses at once, not one after the other
+        _prefetch(indptr, unique[u])
+        _prefetch(max_ntf, unique[u])
     idf = np.empty(n_unique, np.float64)
     scales = np.empty(n_unique, np.float64)
     bounds = np.empty(n_unique, np.float64)
@@ -552,6 +605,22 @@ def plan(
     for q in range(m):
         query_idf[q] = idf[slot[q]]
     return unique[:n_unique][order], scales[order], bounds[order], query_idf
+
+
+@njit(cache=True, nogil=True)
+def _prefetch_ranges(indptr: np.ndarray, indices: np.ndarray, terms: np.ndarray, first_doc: int, end_doc: int) -> None:
+    """Ask for the lines the searches for the range [first_doc, end_doc) in the terms' lists
+    read: both ends of each list first, then where the range's bounds fall."""
+    for t in terms:
+        _prefetch(indices, indptr[t])
+        _prefetch(indices, indptr[t + 1] - 1)
+    for t in terms:
+        lo, end = indptr[t], indptr[t + 1]
+        if end - lo >= SEEK_PREFETCH_FROM:
+            first, last = indices[lo], indices[end - 1]
+            for bound in (first_doc, end_doc):
+                if first < bound <= last:
+                    _prefetch(indices, _interpolated(lo, end, first, last, bound))
 
 
 @njit(cache=True, nogil=True)
@@ -577,6 +646,7 @@ def candidates(
     The k-th best of a range is at most the k-th best of all, so the union of the ranges'
     candidates holds every chunk of the top k: ranges can be searched in parallel.
     """
+    _prefetch_ranges(indptr, indices, terms, first_doc, end_doc)
     starts = np.empty(terms.size, np.int64)
     ends = np.empty(terms.size, np.int64)
     for i in range(terms.size):
