@@ -569,7 +569,7 @@ def _measure_bm25s(
         query_ids = [[vocab[t] for t in terms if t in vocab] for terms in queries]
     else:
         model = _bm25s_from_snapshot(snapshot, settings)
-        query_ids = [[int(i) for i in snapshot._known(terms) if i >= 0] for terms in queries]
+        query_ids = [snapshot._searched(terms).tolist() for terms in queries]
         result.notes.append("bm25s: its index arrays taken from ours (its builder needs ~13 GB of Python ints here)")
     spent = []
     same = 0

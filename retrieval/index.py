@@ -376,10 +376,16 @@ class IndexSnapshot:
             return np.empty(0, dtype=np.int64)
         return kernels.term_ids(_joined(terms), self.vocabulary.keys, self.vocabulary.ids, self._kernel_arrays[0])
 
+    def _searched(self, terms: Sequence[str]) -> np.ndarray:
+        """Ids of the terms some chunk holds, in order, repeats kept: rank-bm25 gives the
+        others idf 0."""
+        if not terms:
+            return np.empty(0, dtype=np.int64)
+        return kernels.known_term_ids(_joined(terms), self.vocabulary.keys, self.vocabulary.ids, self._kernel_arrays[0])
+
     def term_ids(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known query terms as (ids, counts); a repeated query term counts again, as in rank-bm25."""
-        ids = self._known(terms)
-        ids = ids[ids >= 0]
+        ids = self._searched(terms)
         unique, counts = np.unique(ids, return_counts=True)
         return unique, counts.astype(np.float64)
 
@@ -399,8 +405,7 @@ class IndexSnapshot:
 
     def search(self, terms: Sequence[str], k: int) -> list[Hit]:
         """Top-k chunks for the query terms (ties: lower position first); chunks matching no term are never returned."""
-        ids = self._known(terms)
-        ids = ids[ids >= 0]  # rank-bm25: idf 0 for words the corpus lacks
+        ids = self._searched(terms)
         if not ids.size or not len(self) or k <= 0:
             return []
         arguments = (*self._kernel_arrays, self.doc_len, self.max_ntf, ids, k, self.avgdl, self._kernel_params)
@@ -419,8 +424,7 @@ class IndexSnapshot:
         """Every chunk's score, one query term at a time in numpy (memory O(chunks)): the
         exhaustive check beside `search`, and the comparison with reference implementations."""
         n_docs = len(self)
-        ids = self._known(terms)
-        ids = ids[ids >= 0]
+        ids = self._searched(terms)
         idf_values = self._query_idf(ids)
         score = np.zeros(n_docs, dtype=np.float64)
         for term, term_idf in zip(ids.tolist(), idf_values.tolist()):

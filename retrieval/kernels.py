@@ -125,16 +125,49 @@ def hash_terms(data: np.ndarray) -> np.ndarray:
 @njit(cache=True, nogil=True)
 def term_ids(data: np.ndarray, keys: np.ndarray, ids: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     """Ids of the terms in `data` (as in hash_terms) through the sorted vocabulary keys;
-    -1 for a term the vocabulary lacks or no chunk holds any more."""
+    -1 for a term the vocabulary lacks or no chunk holds any more.
+
+    The keys are hashes, spread evenly, so interpolation lands a few hundred keys from a
+    term and a second interpolation from there a few keys from it. Each step is taken for
+    every term before the next, asking for the lines it will read first, so the terms'
+    cache misses (megabytes of keys) overlap instead of following one another."""
     wanted = hash_terms(data)
-    result = np.full(wanted.size, -1, np.int64)
-    for i in range(wanted.size):
-        at = _seek(keys, 0, keys.size, wanted[i])
-        if at < keys.size and keys[at] == wanted[i]:
-            term = ids[at]
-            if indptr[term + 1] > indptr[term]:
-                result[i] = term
+    n = wanted.size
+    result = np.full(n, -1, np.int64)
+    size = keys.size
+    if size == 0:
+        return result
+    first, last = np.float64(keys[0]), np.float64(keys[size - 1])
+    spacing = max((last - first) / max(size - 1, 1), 1.0)
+    at = np.empty(n, np.int64)
+    for i in range(n):
+        at[i] = min(max(np.int64((np.float64(wanted[i]) - first) / spacing), 0), size - 1)
+        _prefetch(keys, at[i])
+    for i in range(n):
+        step = (np.float64(wanted[i]) - np.float64(keys[at[i]])) / spacing
+        at[i] = min(max(at[i] + np.int64(step), 0), size - 1)
+        _prefetch(keys, at[i])
+    for i in range(n):
+        found = _seek_near(keys, 0, size, at[i], wanted[i])
+        at[i] = found if found < size and keys[found] == wanted[i] else -1
+        if at[i] >= 0:
+            _prefetch(ids, at[i])
+    for i in range(n):
+        if at[i] >= 0:
+            at[i] = ids[at[i]]
+            _prefetch(indptr, at[i])
+    for i in range(n):
+        term = at[i]
+        if term >= 0 and indptr[term + 1] > indptr[term]:
+            result[i] = term
     return result
+
+
+@njit(cache=True, nogil=True)
+def known_term_ids(data: np.ndarray, keys: np.ndarray, ids: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """`term_ids` without the -1s: the ids a query searches, in its order, repeats kept."""
+    found = term_ids(data, keys, ids, indptr)
+    return found[found >= 0]
 
 
 @njit(cache=True, nogil=True)
@@ -271,15 +304,20 @@ def _seek(values: np.ndarray, lo: int, end: int, target: int) -> int:
     last = values[end - 1]
     if last < target:
         return end
-    guess = _interpolated(lo, end, values[lo], last, target)
+    return _seek_near(values, lo, end, _interpolated(lo, end, values[lo], last, target), target)
+
+
+@njit(cache=True, nogil=True)
+def _seek_near(values: np.ndarray, lo: int, end: int, guess: int, target: int) -> int:
+    """`_seek` galloping from position `guess` in [lo, end), forward or back."""
     if guess <= lo or values[guess] < target:
         return _gallop(values, max(guess, lo), end, target)
-    high = guess  # values[high] ≥ target > values[lo]: gallop back, then halve
+    high = guess  # values[high] ≥ target: gallop back, then halve
     step = 1
     while high - step > lo and values[high - step] >= target:
         high -= step
         step *= 2
-    return _halve(values, max(lo, high - step) + 1, high, target)
+    return _halve(values, max(lo, high - step), high, target)
 
 
 @njit(cache=True, nogil=True)

@@ -13,7 +13,7 @@ from corpus.store import Store
 from retrieval import kernels
 from retrieval.bm25 import BM25Params, idf
 from retrieval.engine import Engine
-from retrieval.index import IndexEntry, IndexSnapshot
+from retrieval.index import IndexEntry, IndexSnapshot, _joined, term_keys
 from retrieval.terms import TERMS_VERSION
 
 TAG = {"generation": 3, "settings": "test"}
@@ -85,6 +85,21 @@ def test_a_term_only_the_removed_document_had_is_unknown_again() -> None:
     assert removed.all_scores(["고유어", "공통"]).tolist() == IndexSnapshot.build(
         [IndexEntry(2, "b", ["공통"])], params
     ).all_scores(["고유어", "공통"]).tolist()
+
+
+def test_term_lookup_finds_every_vocabulary_term_and_no_other() -> None:
+    words = [f"어휘{i}" for i in range(50_000)]
+    keys = term_keys(words)
+    order = np.argsort(keys)
+    ids = order.astype(np.int32)  # term id i is words[i]
+    held = np.arange(len(words) + 1, dtype=np.int64)
+    held[-1] = held[-2]  # the last term's list is empty: no chunk holds it any more
+    rng = random.Random(7)
+    asked = rng.sample(words, 300) + [words[order[0]], words[order[-1]], words[-1]] + [f"없는{i}" for i in range(100)]
+    rng.shuffle(asked)
+    expected = [int(w[2:]) if w.startswith("어휘") and w != words[-1] else -1 for w in asked]
+    found = kernels.term_ids(_joined(asked), keys[order], ids, held)
+    assert found.tolist() == expected
 
 
 def test_snapshots_are_never_changed_by_later_ones() -> None:
