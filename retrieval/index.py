@@ -413,12 +413,7 @@ class IndexSnapshot:
             positions, scores = kernels.search_halves(*arguments, self._scratches(2))
         else:
             positions, scores = kernels.search(*arguments, *self._scratches(1)[0])
-        return [
-            Hit(p, row_id, str(doc_id), s)
-            for p, row_id, doc_id, s in zip(
-                positions.tolist(), self.row_ids[positions].tolist(), self.doc_ids[positions].tolist(), scores.tolist()
-            )
-        ]
+        return list(map(Hit, positions.tolist(), self.row_ids[positions].tolist(), self.doc_ids[positions].tolist(), scores.tolist()))
 
     def all_scores(self, terms: Sequence[str]) -> np.ndarray:
         """Every chunk's score, one query term at a time in numpy (memory O(chunks)): the
