@@ -24,7 +24,7 @@ import threading
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import count
@@ -372,16 +372,17 @@ class IndexSnapshot:
 
     def _known(self, terms: Sequence[str]) -> np.ndarray:
         """Ids of the terms (in order, repeats kept), -1 for terms no chunk holds."""
-        if not terms:
-            return np.empty(0, dtype=np.int64)
-        return kernels.term_ids(_joined(terms), self.vocabulary.keys, self.vocabulary.ids, self._kernel_arrays[0])
+        return self._look_up(kernels.term_ids, terms)
 
     def _searched(self, terms: Sequence[str]) -> np.ndarray:
         """Ids of the terms some chunk holds, in order, repeats kept: rank-bm25 gives the
         others idf 0."""
+        return self._look_up(kernels.known_term_ids, terms)
+
+    def _look_up(self, kernel: Callable[..., np.ndarray], terms: Sequence[str]) -> np.ndarray:
         if not terms:
             return np.empty(0, dtype=np.int64)
-        return kernels.known_term_ids(_joined(terms), self.vocabulary.keys, self.vocabulary.ids, self._kernel_arrays[0])
+        return kernel(_joined(terms), self.vocabulary.keys, self.vocabulary.ids, self._kernel_arrays[0])
 
     def term_ids(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known query terms as (ids, counts); a repeated query term counts again, as in rank-bm25."""
