@@ -65,7 +65,6 @@ REFERENCE_LIMIT = 100_000  # rank-bm25 above this: hours of Python loops and ten
 BM25S_BUILD_LIMIT = 100_000  # bm25s's own builder above this needs ~13 GB of Python ints
 RENAME_SHARE = 0.2
 ANALYSIS_BATCH = 512
-KIWI_SAMPLE_CHARS = 1_500_000
 TOP = 10
 JSON_KEYS = (
     "chunks", "queries", "reference", "query_p50_ms", "query_p95_ms", "retrieve_p50_ms",
@@ -130,7 +129,6 @@ class ScaleResult:
     analysed_chunks: int = 0
     analysis_chars_per_s: float | None = None
     kiwi_chars_per_s: float | None = None
-    ours_on_kiwi_sample: float | None = None
     store_s: float | None = None
     startup_s: float | None = None
     peak_rss_mb: float | None = None
@@ -263,11 +261,11 @@ class Corpus:
         self.analysis_seconds: list[float] = []  # per analysed batch
         self.batch_ends: list[int] = []
         self.analysed_chars = 0
-        # Kiwi's own batch timed on the same batches, beside ours, while the sample lasts
+        # Kiwi's own batch timed on every batch beside ours, each going first on alternate
+        # batches: the machine's speed drifts during a run (one run's later batches went
+        # 20% slower for both), so a rate over only the first batches misjudged the rest
         self.kiwi = None
-        self.sample_chars = 0
-        self.sample_ours = 0.0
-        self.sample_kiwi = 0.0
+        self.kiwi_seconds = 0.0
 
     def _time_kiwi(self, batch: list[str]) -> None:
         if self.kiwi is None:
@@ -276,15 +274,11 @@ class Corpus:
         began = time.perf_counter()
         for _ in self.kiwi.tokenize(batch):
             pass
-        self.sample_kiwi += time.perf_counter() - began
+        self.kiwi_seconds += time.perf_counter() - began
 
     @property
     def kiwi_rate(self) -> float | None:
-        return self.sample_chars / self.sample_kiwi if self.sample_kiwi else None
-
-    @property
-    def ours_on_sample(self) -> float | None:
-        return self.sample_chars / self.sample_ours if self.sample_ours else None
+        return self.analysed_chars / self.kiwi_seconds if self.kiwi_seconds else None
 
     def replica_texts(self, replica: int) -> list[tuple[str, list[tuple[int, int]]]]:
         rng = random.Random(_unit(self.seed, "shuffle", replica))
@@ -302,8 +296,7 @@ class Corpus:
             texts = [text for text, _ in self.replica_texts(replica)]
             for start in range(0, len(texts), ANALYSIS_BATCH):
                 batch = texts[start : start + ANALYSIS_BATCH]
-                sampled = self.sample_chars < KIWI_SAMPLE_CHARS
-                kiwi_first = sampled and len(self.analysis_seconds) % 2 == 1
+                kiwi_first = len(self.analysis_seconds) % 2 == 1
                 if kiwi_first:
                     self._time_kiwi(batch)
                 began = time.perf_counter()
@@ -322,11 +315,8 @@ class Corpus:
                 self.batch_ends.append(len(self.analysed))
                 chars = sum(map(len, batch))
                 self.analysed_chars += chars
-                if sampled:
-                    if not kiwi_first:
-                        self._time_kiwi(batch)
-                    self.sample_ours += spent
-                    self.sample_chars += chars
+                if not kiwi_first:
+                    self._time_kiwi(batch)
             progress(f"analysed {len(self.analysed):,} chunks")
 
     def analysis_cost(self, n_chunks: int) -> tuple[int, int, float]:
@@ -455,7 +445,6 @@ def run_scale(
     result.analysis_s = analysis_s
     result.analysis_chars_per_s = analysed_chars / analysis_s if analysis_s else None
     result.kiwi_chars_per_s = corpus.kiwi_rate
-    result.ours_on_kiwi_sample = corpus.ours_on_sample
     if analysed_count < n_chunks:
         result.notes.append(f"analysed {analysed_count:,} chunks; the other {n_chunks - analysed_count:,} copy their token lists")
 
