@@ -18,7 +18,9 @@ answers is reopened from that file like the bot. Measured on the same tokens:
   and the store file has been read once, so that both are in the OS's page cache as in a
   bot that has been serving for a while (after building a 1M index a third of the 4.6 GB
   store was no longer cached, and a chunk read from disk costs milliseconds);
-- `retrieve_p50_ms`: IndexSnapshot.search, top-10;
+- `retrieve_p50_ms`: IndexSnapshot.search, top-10, timed in turns with bm25s's two paths
+  below: ROUNDS passes over the questions each, the order turning every round, so that the
+  machine's drift during a run weighs on both sides of the ratio alike;
 - `reference_p50_ms`: rank-bm25's BM25L get_scores, as released up to 0.2.1 (`ReferenceBM25L`;
   0.2.2 multiplies every term by its count a second time, which is no longer BM25L);
 - `bm25s_p50_ms`: bm25s's "bm25l" (get_scores + top-k on the query's token ids), its
@@ -66,6 +68,7 @@ BM25S_BUILD_LIMIT = 100_000  # bm25s's own builder above this needs ~13 GB of Py
 RENAME_SHARE = 0.2
 ANALYSIS_BATCH = 512
 TOP = 10
+ROUNDS = 6  # timed passes over the questions per side of the speed comparison, taking turns
 JSON_KEYS = (
     "chunks", "queries", "reference", "query_p50_ms", "query_p95_ms", "retrieve_p50_ms",
     "reference_p50_ms", "bm25s_p50_ms", "same_top10", "build_s", "analysis_chars_per_s",
@@ -154,7 +157,8 @@ def method_text(analysed: int, seed: int) -> str:
         f"the vocabulary grows with N. Up to {analysed:,} chunks are analysed by Kiwi; beyond, analysed token lists "
         "are copied with the same renaming. Index: default settings, built from the stored tokens, saved, "
         f"reopened from the file (memory-mapped). Queries: a seeded sample (seed {seed}) of the file's questions; "
-        f"top-{TOP}. Reference: rank-bm25 BM25L get_scores as in rank-bm25 0.2.1 (0.2.2 counts tf twice); above "
+        f"top-{TOP}. Retrieval and bm25s: {ROUNDS} timed passes over the questions each, taking turns (the order "
+        "turns every round). Reference: rank-bm25 BM25L get_scores as in rank-bm25 0.2.1 (0.2.2 counts tf twice); above "
         f"{REFERENCE_LIMIT:,} chunks rank-bm25 is skipped and the top-10 is checked against exhaustive float64 "
         "scoring of every chunk. same_top10 ties: lower chunk position first, among chunks holding a query term."
     )
@@ -484,16 +488,9 @@ def run_scale(
         began = time.perf_counter()
         engine.ask(question.text, top_k=TOP)
         end_to_end.append(time.perf_counter() - began)
-    retrieve = []
-    ours: list[list[int]] = []
-    for terms in queries:
-        began = time.perf_counter()
-        hits = snapshot.search(terms, TOP)
-        retrieve.append(time.perf_counter() - began)
-        ours.append([hit.position for hit in hits])
     result.query_p50_ms, result.query_p95_ms = _ms(end_to_end, 0.5), _ms(end_to_end, 0.95)
-    result.retrieve_p50_ms, result.retrieve_p95_ms = _ms(retrieve, 0.5), _ms(retrieve, 0.95)
-    progress(f"{n_chunks:,}: engine p50 {result.query_p50_ms:.2f} ms, retrieval p50 {result.retrieve_p50_ms:.3f} ms")
+    progress(f"{n_chunks:,}: engine p50 {result.query_p50_ms:.2f} ms")
+    ours = [[hit.position for hit in snapshot.search(terms, TOP)] for terms in queries]
 
     holders = [_holders(snapshot, terms) for terms in queries]
     entries_terms = None
@@ -517,10 +514,16 @@ def run_scale(
     result.same_top10 = sum(a == b for a, b in zip(ours, reference_tops)) / len(queries)
     progress(f"{n_chunks:,}: reference p50 {result.reference_p50_ms} ms, same_top10 {result.same_top10}")
 
-    _measure_bm25s(result, snapshot, entries_terms if n_chunks <= BM25S_BUILD_LIMIT else None, queries, holders, reference_tops, settings)
+    bm25s = _bm25s_model(result, snapshot, entries_terms if n_chunks <= BM25S_BUILD_LIMIT else None, queries, settings)
     del entries_terms
     gc.collect()
-    progress(f"{n_chunks:,}: bm25s p50 {result.bm25s_p50_ms} ms, with numba {result.bm25s_numba_p50_ms} ms")
+    _compare_speed(result, snapshot, queries, holders, reference_tops, bm25s)
+    del bm25s
+    gc.collect()
+    progress(
+        f"{n_chunks:,}: retrieval p50 {result.retrieve_p50_ms:.3f} ms, "
+        f"bm25s p50 {result.bm25s_p50_ms} ms, with numba {result.bm25s_numba_p50_ms} ms"
+    )
 
     if probe is not None:
         engine.close()
@@ -546,57 +549,125 @@ def _holders(snapshot: IndexSnapshot, terms: Sequence[str]) -> np.ndarray:
     return np.unique(np.concatenate([snapshot.indices[snapshot.indptr[t] : snapshot.indptr[t + 1]] for t in ids])).astype(np.int64)
 
 
-def _measure_bm25s(
+def _compare_speed(
+    result: ScaleResult,
+    snapshot: IndexSnapshot,
+    queries: Sequence[Sequence[str]],
+    holders: Sequence[np.ndarray],
+    reference_tops: Sequence[list[int]],
+    bm25s: tuple[object, list[list[int]]] | None,
+) -> None:
+    """Our retrieval beside bm25s's two paths, timed in turns (`take_turns`); bm25s's
+    ranking is checked against the reference first, outside the timings."""
+    passes = {"retrieve": _search_pass(snapshot, queries)}
+    if bm25s is not None:
+        model, query_ids = bm25s
+        result.bm25s_same_top10 = _bm25s_same_top10(model, query_ids, holders, reference_tops)
+        passes["bm25s"] = _bm25s_pass(model, query_ids)
+        passes["bm25s_numba"] = _bm25s_numba_pass(model, query_ids)
+    timings = take_turns(passes, ROUNDS)
+    result.retrieve_p50_ms, result.retrieve_p95_ms = _ms(timings["retrieve"], 0.5), _ms(timings["retrieve"], 0.95)
+    if bm25s is not None:
+        result.bm25s_p50_ms, result.bm25s_p95_ms = _ms(timings["bm25s"], 0.5), _ms(timings["bm25s"], 0.95)
+        numba = timings["bm25s_numba"]
+        result.bm25s_numba_p50_ms, result.bm25s_numba_p95_ms = _ms(numba, 0.5), _ms(numba, 0.95)
+
+
+def take_turns(passes: dict[str, Callable[[], list[float]]], rounds: int) -> dict[str, list[float]]:
+    """Every pass's timings over `rounds` rounds, the order of the passes turning by one each
+    round. The machine's speed drifts within a run (another tenant, the CPU's clock); taking
+    turns spreads the drift over every side of a ratio instead of landing on one of them."""
+    names = list(passes)
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    for turn in range(rounds):
+        shift = turn % len(names)
+        for name in names[shift:] + names[:shift]:
+            timings[name].extend(passes[name]())
+    return timings
+
+
+def _search_pass(snapshot: IndexSnapshot, queries: Sequence[Sequence[str]]) -> Callable[[], list[float]]:
+    def timed() -> list[float]:
+        spent = []
+        for terms in queries:
+            began = time.perf_counter()
+            snapshot.search(terms, TOP)
+            spent.append(time.perf_counter() - began)
+        return spent
+
+    return timed
+
+
+def _bm25s_model(
     result: ScaleResult,
     snapshot: IndexSnapshot,
     entries_terms: Sequence[Sequence[str]] | None,
     queries: Sequence[Sequence[str]],
-    holders: Sequence[np.ndarray],
-    reference_tops: Sequence[list[int]],
     settings: RetrievalSettings,
-) -> None:
+) -> tuple[object, list[list[int]]] | None:
+    """bm25s's model of the same chunks and each query's token ids in it; None (with a note)
+    without bm25s."""
     try:
-        from bm25s.selection import topk as bm25s_topk
+        import bm25s  # noqa: F401
     except ImportError:
         result.notes.append("bm25s is not installed: pip install bm25s")
-        return
+        return None
     if entries_terms is not None:
         model, vocab = bm25s_model(entries_terms, settings)
-        query_ids = [[vocab[t] for t in terms if t in vocab] for terms in queries]
-    else:
-        model = _bm25s_from_snapshot(snapshot, settings)
-        query_ids = [snapshot._searched(terms).tolist() for terms in queries]
-        result.notes.append("bm25s: its index arrays taken from ours (its builder needs ~13 GB of Python ints here)")
-    spent = []
+        return model, [[vocab[t] for t in terms if t in vocab] for terms in queries]
+    result.notes.append("bm25s: its index arrays taken from ours (its builder needs ~13 GB of Python ints here)")
+    return _bm25s_from_snapshot(snapshot, settings), [snapshot._searched(terms).tolist() for terms in queries]
+
+
+def _bm25s_same_top10(
+    model, query_ids: Sequence[list[int]], holders: Sequence[np.ndarray], reference_tops: Sequence[list[int]]
+) -> float:
     same = 0
     for ids, held, expected in zip(query_ids, holders, reference_tops):
-        if not ids:
+        if ids:
+            same += reference_top(np.asarray(model.get_scores(ids), dtype=np.float64), held, TOP) == expected
+        else:
             same += expected == []
-            continue
-        began = time.perf_counter()
-        scores = model.get_scores(ids)
-        bm25s_topk(scores, k=TOP, sorted=True)
-        spent.append(time.perf_counter() - began)
-        same += reference_top(np.asarray(scores, dtype=np.float64), held, TOP) == expected
-    result.bm25s_p50_ms, result.bm25s_p95_ms = _ms(spent, 0.5), _ms(spent, 0.95)
-    result.bm25s_same_top10 = same / len(queries)
-    _measure_bm25s_numba(result, model, [ids for ids in query_ids if ids])
+    return same / len(query_ids)
 
 
-def _measure_bm25s_numba(result: ScaleResult, model, query_ids: Sequence[list[int]]) -> None:
+def _bm25s_pass(model, query_ids: Sequence[list[int]]) -> Callable[[], list[float]]:
+    """bm25s's numpy path as its `retrieve` runs it for one question: get_scores, then top-k."""
+    from bm25s.selection import topk as bm25s_topk
+
+    asked = [ids for ids in query_ids if ids]
+
+    def timed() -> list[float]:
+        spent = []
+        for ids in asked:
+            began = time.perf_counter()
+            scores = model.get_scores(ids)
+            bm25s_topk(scores, k=TOP, sorted=True)
+            spent.append(time.perf_counter() - began)
+        return spent
+
+    return timed
+
+
+def _bm25s_numba_pass(model, query_ids: Sequence[list[int]]) -> Callable[[], list[float]]:
     """The same bm25s model answering through its numba backend, one question per call on
     one thread, as a bot would ask it. Its ranking is not compared: it sorts the same float32
-    scores as the numpy path, and equal scores come out in no fixed order."""
-    if not query_ids:
-        return
+    scores as the numpy path, and equal scores come out in no fixed order. Setting the
+    backend leaves get_scores, the numpy path, as it was."""
+    asked = [ids for ids in query_ids if ids]
     model.backend = "numba"
-    model.retrieve([query_ids[0]], k=TOP, show_progress=False, n_threads=1)  # compiles on first use
-    spent = []
-    for ids in query_ids:
-        began = time.perf_counter()
-        model.retrieve([ids], k=TOP, show_progress=False, n_threads=1)
-        spent.append(time.perf_counter() - began)
-    result.bm25s_numba_p50_ms, result.bm25s_numba_p95_ms = _ms(spent, 0.5), _ms(spent, 0.95)
+    if asked:
+        model.retrieve([asked[0]], k=TOP, show_progress=False, n_threads=1)  # compiles on first use
+
+    def timed() -> list[float]:
+        spent = []
+        for ids in asked:
+            began = time.perf_counter()
+            model.retrieve([ids], k=TOP, show_progress=False, n_threads=1)
+            spent.append(time.perf_counter() - began)
+        return spent
+
+    return timed
 
 
 def _bm25s_from_snapshot(snapshot: IndexSnapshot, settings: RetrievalSettings):

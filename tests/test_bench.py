@@ -9,7 +9,7 @@ from rich.console import Console
 
 from bot.bench_command import results_table
 from retrieval.analyzer import Token
-from retrieval.bench import JSON_KEYS, rename_tokens, renamed, run_bench
+from retrieval.bench import JSON_KEYS, rename_tokens, renamed, run_bench, take_turns
 from retrieval.settings import DEFAULT_SETTINGS
 from tests.conftest import DATA
 
@@ -62,3 +62,18 @@ def test_renaming_keeps_lengths_and_rereads_morphemes() -> None:
     tokens = [Token("광개토대왕", "NNP", 5, 10), Token("넓히", "VV", 16, 18)]
     assert [t.form for t in rename_tokens(tokens, text, new, spans)] == [new[5:10], "넓히"]
     assert renamed(text, frozenset({"광개토대왕은"}), replica=0, seed=0) == (text, [])
+
+
+def test_timed_passes_take_turns_going_first() -> None:
+    calls: list[str] = []
+
+    def timed(name: str):
+        def run() -> list[float]:
+            calls.append(name)
+            return [float(len(calls))]
+
+        return run
+
+    timings = take_turns({"a": timed("a"), "b": timed("b"), "c": timed("c")}, 4)
+    assert calls == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
+    assert timings == {"a": [1.0, 6.0, 8.0, 10.0], "b": [2.0, 4.0, 9.0, 11.0], "c": [3.0, 5.0, 7.0, 12.0]}
