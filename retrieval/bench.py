@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import importlib.util
 import json
 import random
 import re
@@ -45,6 +46,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from rank_bm25 import BM25L
@@ -74,6 +76,7 @@ JSON_KEYS = (
     "reference_p50_ms", "bm25s_p50_ms", "same_top10", "build_s", "analysis_chars_per_s",
     "kiwi_chars_per_s", "startup_s", "peak_rss_mb",
 )
+T = TypeVar("T")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{2,}")
 
 Probe = Callable[[Path, Sequence[str]], tuple[float, float]]  # data dir, questions → (startup s, peak RSS MB)
@@ -559,12 +562,19 @@ def _compare_speed(
 ) -> None:
     """Our retrieval beside bm25s's two paths, timed in turns (`take_turns`); bm25s's
     ranking is checked against the reference first, outside the timings."""
-    passes = {"retrieve": _search_pass(snapshot, queries)}
+    passes = {"retrieve": _timed_pass(lambda terms: snapshot.search(terms, TOP), queries)}
     if bm25s is not None:
+        from bm25s.selection import topk as bm25s_topk
+
         model, query_ids = bm25s
         result.bm25s_same_top10 = _bm25s_same_top10(model, query_ids, holders, reference_tops)
-        passes["bm25s"] = _bm25s_pass(model, query_ids)
-        passes["bm25s_numba"] = _bm25s_numba_pass(model, query_ids)
+        asked = [ids for ids in query_ids if ids]
+        # get_scores + top-k: bm25s's numpy path as its `retrieve` runs it for one question
+        passes["bm25s"] = _timed_pass(lambda ids: bm25s_topk(model.get_scores(ids), k=TOP, sorted=True), asked)
+        _use_numba(model, asked)
+        passes["bm25s_numba"] = _timed_pass(
+            lambda ids: model.retrieve([ids], k=TOP, show_progress=False, n_threads=1), asked
+        )
     timings = take_turns(passes, ROUNDS)
     result.retrieve_p50_ms, result.retrieve_p95_ms = _ms(timings["retrieve"], 0.5), _ms(timings["retrieve"], 0.95)
     if bm25s is not None:
@@ -586,12 +596,14 @@ def take_turns(passes: dict[str, Callable[[], list[float]]], rounds: int) -> dic
     return timings
 
 
-def _search_pass(snapshot: IndexSnapshot, queries: Sequence[Sequence[str]]) -> Callable[[], list[float]]:
+def _timed_pass(ask: Callable[[T], object], questions: Sequence[T]) -> Callable[[], list[float]]:
+    """A pass asking every question once, returning each one's seconds."""
+
     def timed() -> list[float]:
         spent = []
-        for terms in queries:
+        for question in questions:
             began = time.perf_counter()
-            snapshot.search(terms, TOP)
+            ask(question)
             spent.append(time.perf_counter() - began)
         return spent
 
@@ -607,9 +619,7 @@ def _bm25s_model(
 ) -> tuple[object, list[list[int]]] | None:
     """bm25s's model of the same chunks and each query's token ids in it; None (with a note)
     without bm25s."""
-    try:
-        import bm25s  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("bm25s") is None:
         result.notes.append("bm25s is not installed: pip install bm25s")
         return None
     if entries_terms is not None:
@@ -631,43 +641,14 @@ def _bm25s_same_top10(
     return same / len(query_ids)
 
 
-def _bm25s_pass(model, query_ids: Sequence[list[int]]) -> Callable[[], list[float]]:
-    """bm25s's numpy path as its `retrieve` runs it for one question: get_scores, then top-k."""
-    from bm25s.selection import topk as bm25s_topk
-
-    asked = [ids for ids in query_ids if ids]
-
-    def timed() -> list[float]:
-        spent = []
-        for ids in asked:
-            began = time.perf_counter()
-            scores = model.get_scores(ids)
-            bm25s_topk(scores, k=TOP, sorted=True)
-            spent.append(time.perf_counter() - began)
-        return spent
-
-    return timed
-
-
-def _bm25s_numba_pass(model, query_ids: Sequence[list[int]]) -> Callable[[], list[float]]:
-    """The same bm25s model answering through its numba backend, one question per call on
+def _use_numba(model, asked: Sequence[list[int]]) -> None:
+    """Switch `retrieve` to bm25s's numba backend and compile it: one question per call on
     one thread, as a bot would ask it. Its ranking is not compared: it sorts the same float32
-    scores as the numpy path, and equal scores come out in no fixed order. Setting the
-    backend leaves get_scores, the numpy path, as it was."""
-    asked = [ids for ids in query_ids if ids]
+    scores as the numpy path, and equal scores come out in no fixed order. get_scores, the
+    numpy path, stays as it was."""
     model.backend = "numba"
     if asked:
-        model.retrieve([asked[0]], k=TOP, show_progress=False, n_threads=1)  # compiles on first use
-
-    def timed() -> list[float]:
-        spent = []
-        for ids in asked:
-            began = time.perf_counter()
-            model.retrieve([ids], k=TOP, show_progress=False, n_threads=1)
-            spent.append(time.perf_counter() - began)
-        return spent
-
-    return timed
+        model.retrieve([asked[0]], k=TOP, show_progress=False, n_threads=1)
 
 
 def _bm25s_from_snapshot(snapshot: IndexSnapshot, settings: RetrievalSettings):
