@@ -30,6 +30,7 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
                 "start": p.start,
                 "end": p.end,
                 "heading": p.heading,
+                "section": list(p.section),
                 "cited": p.cited,
             }
             for p in answer.passages

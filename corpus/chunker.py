@@ -34,6 +34,7 @@ class Chunk:
     end: int
     text: str
     heading: str  # the section's heading, "" before the first one
+    section: tuple[str, ...] = ()  # structural path, e.g. ("제4장 근로시간과 휴식", "제50조(근로시간)", "②")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ carry the generation they were built from, so a stale index is never used.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,7 +23,7 @@ from corpus.chunker import Chunk
 from corpus.document import Document
 from corpus.errors import DocumentNotFound, DuplicateDocument, StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: chunks.section, vectors
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,6 +49,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     token_starts BLOB NOT NULL,
     sentences BLOB NOT NULL,
     context_tokens TEXT NOT NULL,
+    section TEXT NOT NULL DEFAULT '[]',
     UNIQUE (doc_id, ordinal)
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
@@ -70,6 +72,12 @@ CREATE TABLE IF NOT EXISTS additions_in_progress (
     requested_by TEXT NOT NULL,
     notify TEXT NOT NULL,
     started_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vectors (
+    model TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model, text_sha256)
 );
 CREATE TABLE IF NOT EXISTS feedback (
     question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
@@ -116,6 +124,7 @@ class StoredChunk:
     token_starts: np.ndarray
     sentences: np.ndarray  # shape (n, 2)
     context_tokens: list[str]
+    section: tuple[str, ...] = ()  # structural path of the chunk in its document
 
 
 @dataclass(frozen=True)
@@ -153,8 +162,8 @@ def chunk_key(doc_id: str, ordinal: int) -> str:
 
 
 _INSERT_CHUNK = (
-    "INSERT INTO chunks(doc_id, ordinal, start, end, heading, text, tokens, token_starts, sentences, context_tokens)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO chunks(doc_id, ordinal, start, end, heading, text, tokens, token_starts, sentences, context_tokens, section)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -199,12 +208,23 @@ class Store:
                 if version is None:
                     self._set_meta("schema_version", str(SCHEMA_VERSION))
                     self._set_meta("generation", "0")
+                elif int(version) < SCHEMA_VERSION:
+                    self._upgrade(int(version))
                 elif int(version) > SCHEMA_VERSION:
                     raise StoreError(
                         f"이 저장소는 더 새로운 qabot(스키마 {version})이 만들었습니다: {self.path}"
                     )
         except sqlite3.DatabaseError as error:
             raise StoreError(f"저장소 파일이 손상되었습니다: {self.path} ({error})") from error
+
+    def _upgrade(self, version: int) -> None:
+        """Bring an older schema to this one (write lock held); the vectors table is new in 2."""
+        connection = self._connection()
+        if version < 2:
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(chunks)")}
+            if "section" not in columns:
+                connection.execute("ALTER TABLE chunks ADD COLUMN section TEXT NOT NULL DEFAULT '[]'")
+        self._set_meta("schema_version", str(SCHEMA_VERSION))
 
     def close(self) -> None:
         for connection in self._connections:
@@ -362,7 +382,7 @@ class Store:
         marks = ",".join("?" * len(ids))
         rows = self._connection().execute(
             "SELECT c.id, c.doc_id, c.ordinal, d.title, c.heading, c.text, c.start, c.end, c.tokens,"
-            f" c.token_starts, c.sentences, c.context_tokens FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
+            f" c.token_starts, c.sentences, c.context_tokens, c.section FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
             ids,
         ).fetchall()
         return {row[0]: _stored_chunk(row) for row in rows}
@@ -382,6 +402,28 @@ class Store:
         ]
         found = self.chunks(ids)
         return [found[i] for i in ids if i in found]
+
+    def vectors(self, model: str, text_hashes: Iterable[str]) -> dict[str, bytes]:
+        """Stored embeddings of `model` by the hash of the text they embed; unknown hashes are absent."""
+        wanted = list(dict.fromkeys(text_hashes))
+        found: dict[str, bytes] = {}
+        connection = self._connection()
+        for at in range(0, len(wanted), 500):
+            part = wanted[at : at + 500]
+            rows = connection.execute(
+                f"SELECT text_sha256, vector FROM vectors WHERE model = ? AND text_sha256 IN ({','.join('?' * len(part))})",
+                (model, *part),
+            )
+            found.update((digest, bytes(vector)) for digest, vector in rows)
+        return found
+
+    def put_vectors(self, model: str, items: Iterable[tuple[str, bytes]]) -> None:
+        """Keep embeddings by text hash; they outlive chunks, so re-chunking and re-adding reuse them."""
+        with self._write_lock, self._transaction() as connection:
+            connection.executemany(
+                "INSERT OR IGNORE INTO vectors(model, text_sha256, vector) VALUES (?, ?, ?)",
+                ((model, digest, vector) for digest, vector in items),
+            )
 
     def document_text(self, doc_id: str) -> str:
         row = self._connection().execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
@@ -472,11 +514,12 @@ def _chunk_row(doc_id: str, analysed: AnalysedChunk) -> tuple:
         np.asarray(analysed.token_starts, dtype=np.int32).tobytes(),
         np.asarray(analysed.sentences, dtype=np.int32).reshape(-1, 2).tobytes(),
         " ".join(analysed.context_tokens),
+        json.dumps(list(chunk.section), ensure_ascii=False),
     )
 
 
 def _stored_chunk(row: tuple) -> StoredChunk:
-    row_id, doc_id, ordinal, title, heading, text, start, end, tokens, token_starts, sentences, context = row
+    row_id, doc_id, ordinal, title, heading, text, start, end, tokens, token_starts, sentences, context, section = row
     return StoredChunk(
         row_id=row_id,
         doc_id=doc_id,
@@ -490,4 +533,5 @@ def _stored_chunk(row: tuple) -> StoredChunk:
         token_starts=np.frombuffer(token_starts, dtype=np.int32),
         sentences=np.frombuffer(sentences, dtype=np.int32).reshape(-1, 2),
         context_tokens=context.split(),
+        section=tuple(json.loads(section)),
     )

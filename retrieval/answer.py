@@ -61,6 +61,7 @@ class Passage:
     score: float
     highlights: tuple[tuple[int, int], ...]  # spans of `text` that match the question
     cited: bool  # the answer was taken from this passage
+    section: tuple[str, ...] = ()  # structural path in the document, e.g. ("제2장 …", "제50조(근로시간)", "②")
 
 
 @dataclass(frozen=True)
@@ -299,4 +300,5 @@ def _passage(rank: int, score: float, chunk: StoredChunk, query_forms: set[str],
         score=round(score, 4),
         highlights=highlights,
         cited=cited,
+        section=chunk.section,
     )

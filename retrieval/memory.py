@@ -112,6 +112,7 @@ class MemoryCorpus:
                     token_starts=np.asarray(analysed.token_starts, dtype=np.int32),
                     sentences=np.asarray(analysed.sentences, dtype=np.int32).reshape(-1, 2),
                     context_tokens=list(analysed.context_tokens),
+                    section=chunk.section,
                 )
                 chunks[row_id] = stored
                 terms = chunk_terms(

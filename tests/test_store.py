@@ -20,7 +20,39 @@ def test_store_is_created_in_wal_mode_with_a_schema_version(tmp_path):
     Store(tmp_path / "nested" / "qabot.sqlite3")
     connection = sqlite3.connect(tmp_path / "nested" / "qabot.sqlite3")
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1"
+    assert connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+
+
+def test_a_version_1_store_is_upgraded_keeping_its_chunks(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    store = Store(path)
+    store.add_document(make_document("본문입니다.", "a.txt"), [analysed("본문입니다.")], "cli")
+    store.close()
+    connection = sqlite3.connect(path)
+    connection.executescript(
+        "ALTER TABLE chunks DROP COLUMN section; DROP TABLE vectors;"
+        " UPDATE meta SET value = '1' WHERE key = 'schema_version';"
+    )
+    connection.close()
+    upgraded = Store(path)
+    [row_id] = [row.row_id for row in upgraded.index_rows()]
+    assert upgraded.chunks([row_id])[row_id].section == ()
+    upgraded.put_vectors("m", [("h", b"\x01\x02")])
+    assert upgraded.vectors("m", ["h", "missing"]) == {"h": b"\x01\x02"}
+
+
+def test_sections_and_vectors_round_trip(tmp_path):
+    store = Store(tmp_path / "s.sqlite3")
+    chunk = Chunk(0, 0, 5, "본문입니다", "제50조(근로시간)", ("제4장 근로시간과 휴식", "제50조(근로시간)", "②"))
+    store.add_document(make_document("본문입니다", "a.txt"), [AnalysedChunk(chunk, ["본문"], [0], [(0, 5)], [])], "cli")
+    [row] = store.index_rows()
+    assert store.chunks([row.row_id])[row.row_id].section == ("제4장 근로시간과 휴식", "제50조(근로시간)", "②")
+    generation = store.generation
+    store.put_vectors("m", [("a", b"1"), ("b", b"2")])
+    store.put_vectors("m", [("a", b"other")])  # kept by hash: the first vector stays
+    assert store.vectors("m", ["a", "b"]) == {"a": b"1", "b": b"2"}
+    assert store.vectors("other-model", ["a"]) == {}
+    assert store.generation == generation  # vectors are a cache of the text, not a corpus change
 
 
 def test_add_records_title_source_time_and_who(tmp_path):
