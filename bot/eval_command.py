@@ -43,7 +43,7 @@ from retrieval.evaluation import (
     squad_context,
     worst_misses,
 )
-from retrieval.memory import AnalysisCache, SourceText
+from retrieval.evaluation_corpus import AnalysisCache, SourceText
 from retrieval.report import MEASURE_ORDER, format_measure, write_report
 from retrieval.settings import COMPARISONS, RetrievalSettings, parse_variant
 

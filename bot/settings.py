@@ -39,7 +39,17 @@ class Settings:
 
     @property
     def index_path(self) -> Path:
+        return self.data_dir / "index" / "bm25.index"
+
+    @property
+    def legacy_index_path(self) -> Path:
+        """Where releases before 0.2 kept the same file, under a name that said npz (it never was)."""
         return self.data_dir / "index" / "bm25.npz"
+
+    @property
+    def numba_cache_dir(self) -> Path:
+        """Where the compiled kernels are cached when numba's own places are not writable."""
+        return self.data_dir / "numba-cache"
 
     @property
     def synonyms_path(self) -> Path:

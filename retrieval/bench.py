@@ -457,7 +457,7 @@ def run_scale(
 
     data_dir = workdir / f"scale-{n_chunks}"
     data_dir.mkdir(parents=True, exist_ok=True)
-    store_path, index_path = data_dir / "qabot.sqlite3", data_dir / "index" / "bm25.npz"
+    store_path, index_path = data_dir / "qabot.sqlite3", data_dir / "index" / "bm25.index"
     began = time.perf_counter()
     store = Store(store_path)
     fill_store(store, corpus, n_chunks)

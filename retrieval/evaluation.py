@@ -26,7 +26,7 @@ from typing import Any
 from corpus.errors import QabotError
 from retrieval.answer import Answer
 from retrieval.engine import MAX_QUESTION_CHARS, clean_question
-from retrieval.memory import AnalysisCache, MemoryCorpus, SourceText
+from retrieval.evaluation_corpus import AnalysisCache, MemoryCorpus, SourceText
 from retrieval.settings import RetrievalSettings
 
 HIT_KS = (1, 3, 5, 10)

@@ -24,34 +24,30 @@ import threading
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import count
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from types import ModuleType
+from typing import NamedTuple
 
 import numpy as np
 
-from retrieval import kernels, postings
+from retrieval import plain_kernels
+from retrieval.acceleration import COMPILED, use_compiled
 from retrieval.bm25 import (
     OKAPI_EPSILON,
     BM25Params,
     absent_term_score,
     average_length,
     exact_idf,
-    exact_scores,
     idf,
     length_norm,
     saturation,
 )
 
-if TYPE_CHECKING:
-    import scipy.sparse as sp
-
 log = logging.getLogger(__name__)
-
-_VARIANT_CODES = {"bm25l": kernels.BM25L, "okapi": kernels.OKAPI, "lucene": kernels.LUCENE}
 
 INDEX_FORMAT = 3
 MAGIC = b"QABOTIX2"
@@ -60,7 +56,8 @@ COUNT_BATCH = 1 << 22  # term occurrences counted per batch while building
 MAX_COUNT = np.iinfo(np.uint16).max
 VERIFY_INLINE_BYTES = 64 << 20  # smaller files are checksummed before use, larger ones in the background
 SCIPY_FROM = 1 << 22  # postings from which a build transposes with scipy rather than a sort
-# Chunks from which a query searches both halves of the chunks at once (kernels.search_halves).
+# Chunks from which a query searches both halves of the chunks at once (kernels.search_halves;
+# above acceleration.COMPILED_FROM, so only with the compiled kernels).
 # Retrieval p50 on two cores, 200 questions, one range → halves: 10k chunks 0.14 → 0.21 ms,
 # 100k 0.57 → 0.45 ms, 1M 4.4 → 2.6 ms.
 SPLIT_FROM = 50_000
@@ -119,14 +116,14 @@ class TermStatistics:
 
 def _joined(terms: Sequence[str]) -> np.ndarray:
     """The terms as one UTF-8 buffer, separated by a byte UTF-8 never uses (see kernels)."""
-    return np.frombuffer(bytes([kernels.SEPARATOR]).join(map(str.encode, terms)), dtype=np.uint8)
+    return np.frombuffer(bytes([plain_kernels.SEPARATOR]).join(map(str.encode, terms)), dtype=np.uint8)
 
 
 def term_keys(terms: Sequence[str]) -> np.ndarray:
     """The terms' stable 64-bit keys (the same in every process, unlike hash())."""
     if not terms:
         return np.empty(0, dtype=np.uint64)
-    return kernels.hash_terms(_joined(terms))
+    return plain_kernels.hash_terms(_joined(terms))
 
 
 class Vocabulary:
@@ -199,13 +196,14 @@ class IndexSnapshot:
         self.inverse_norm = 1.0 / length_norm(doc_len, self.avgdl, params)
         self._kernel_arrays = tuple(_read_only(a) for a in (indptr, indices, tf))
         if max_ntf is None:
+            kernels = COMPILED.load().kernels if use_compiled(len(self)) else plain_kernels
             max_ntf = kernels.max_normalised_tf(*self._kernel_arrays, self.inverse_norm)
             bound_staleness = 0.0
         self.max_ntf = max_ntf  # per term, at least its largest tf/norm: its weight's bound with the idf
         self.bound_staleness = bound_staleness  # 0 while max_ntf holds the exact maxima
         self._scratch = threading.local()
         self._kernel_params = (
-            _VARIANT_CODES[params.variant],
+            plain_kernels.VARIANT_CODES[params.variant],
             *(float(value) for value in (params.k1, params.b, params.delta, self._okapi_floor, *saturation(params))),
             self.nonnegative,
         )
@@ -256,13 +254,6 @@ class IndexSnapshot:
     def _df_of(self, term_id: int) -> int:
         return int(self.indptr[term_id + 1] - self.indptr[term_id])
 
-    @property
-    def tf(self) -> sp.csc_matrix:
-        """The chunk × term count matrix (a view, CSC)."""
-        import scipy.sparse as sp
-
-        return sp.csc_matrix((self.term_counts, self.indices, self.indptr), shape=(len(self), self.n_terms))
-
     def with_entries(self, entries: Iterable[IndexEntry]) -> IndexSnapshot:
         """A new snapshot with these chunks appended; only the new chunks' terms are counted."""
         local: defaultdict[str, int] = defaultdict(count().__next__)
@@ -305,7 +296,8 @@ class IndexSnapshot:
             np.maximum.at(bounds, cols, counts * new_inverse[rows])
         added = _to_columns(rows, cols, counts, len(row_ids), n_terms)
         del rows, cols, counts
-        indptr, indices, tf = _append_rows(self.indptr, self.indices, self.term_counts, len(self), *added)
+        edits = self._postings_edits(doc_len.size)
+        indptr, indices, tf = _append_rows(edits, self.indptr, self.indices, self.term_counts, len(self), *added)
         return IndexSnapshot(
             vocabulary,
             n_terms,
@@ -330,7 +322,7 @@ class IndexSnapshot:
         return IndexSnapshot(
             self.vocabulary,
             self.n_terms,
-            *postings.drop_rows(self.indptr, self.indices, self.term_counts, removed),
+            *self._postings_edits(len(self)).drop_rows(self.indptr, self.indices, self.term_counts, removed),
             doc_len,
             self.row_ids[keep],
             self.doc_ids[keep],
@@ -372,17 +364,31 @@ class IndexSnapshot:
 
     def _known(self, terms: Sequence[str]) -> np.ndarray:
         """Ids of the terms (in order, repeats kept), -1 for terms no chunk holds."""
-        return self._look_up(kernels.term_ids, terms)
+        return self._look_up("term_ids", terms)
 
     def _searched(self, terms: Sequence[str]) -> np.ndarray:
         """Ids of the terms some chunk holds, in order, repeats kept: rank-bm25 gives the
         others idf 0."""
-        return self._look_up(kernels.known_term_ids, terms)
+        return self._look_up("known_term_ids", terms)
 
-    def _look_up(self, kernel: Callable[..., np.ndarray], terms: Sequence[str]) -> np.ndarray:
+    def _look_up(self, kernel: str, terms: Sequence[str]) -> np.ndarray:
         if not terms:
             return np.empty(0, dtype=np.int64)
-        return kernel(_joined(terms), self.vocabulary.keys, self.vocabulary.ids, self._kernel_arrays[0])
+        kernels = self._query_kernels() or plain_kernels
+        return getattr(kernels, kernel)(_joined(terms), self.vocabulary.keys, self.vocabulary.ids, self._kernel_arrays[0])
+
+    def _query_kernels(self) -> ModuleType | None:
+        """The compiled kernels when this index is large enough for them and they are loaded
+        (their loading starts on the first ask); None: search with numpy meanwhile."""
+        if not use_compiled(len(self)):
+            return None
+        compiled = COMPILED.ready()
+        return compiled.kernels if compiled else None
+
+    @staticmethod
+    def _postings_edits(n_chunks: int) -> ModuleType:
+        """The module whose append_rows/drop_rows edit an index of this many chunks."""
+        return COMPILED.load().postings if use_compiled(n_chunks) else plain_kernels
 
     def term_ids(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known query terms as (ids, counts); a repeated query term counts again, as in rank-bm25."""
@@ -400,7 +406,8 @@ class IndexSnapshot:
         (questions may be answered in parallel, so each thread has its own)."""
         sets = getattr(self._scratch, "sets", ())
         if len(sets) < count:
-            sets = (*sets, *(kernels.scratch(self.inverse_norm) for _ in range(count - len(sets))))
+            scratch = COMPILED.load().kernels.scratch
+            sets = (*sets, *(scratch(self.inverse_norm) for _ in range(count - len(sets))))
             self._scratch.sets = sets
         return sets[:count]
 
@@ -409,26 +416,26 @@ class IndexSnapshot:
         ids = self._searched(terms)
         if not ids.size or not len(self) or k <= 0:
             return []
-        arguments = (*self._kernel_arrays, self.doc_len, self.max_ntf, ids, k, self.avgdl, self._kernel_params)
-        if len(self) >= SPLIT_FROM and kernels.halves_at_once():
-            positions, scores = kernels.search_halves(*arguments, self._scratches(2))
+        kernels = self._query_kernels()
+        if kernels is None:
+            positions, scores = plain_kernels.search(
+                *self._kernel_arrays, self.doc_len, ids, self._query_idf(ids), k, self.avgdl, self.params
+            )
         else:
-            positions, scores = kernels.search(*arguments, *self._scratches(1)[0])
+            arguments = (*self._kernel_arrays, self.doc_len, self.max_ntf, ids, k, self.avgdl, self._kernel_params)
+            if len(self) >= SPLIT_FROM and kernels.halves_at_once():
+                positions, scores = kernels.search_halves(*arguments, self._scratches(2))
+            else:
+                positions, scores = kernels.search(*arguments, *self._scratches(1)[0])
         return list(map(Hit, positions.tolist(), self.row_ids[positions].tolist(), self.doc_ids[positions].tolist(), scores.tolist()))
 
     def all_scores(self, terms: Sequence[str]) -> np.ndarray:
         """Every chunk's score, one query term at a time in numpy (memory O(chunks)): the
         exhaustive check beside `search`, and the comparison with reference implementations."""
-        n_docs = len(self)
         ids = self._searched(terms)
-        idf_values = self._query_idf(ids)
-        score = np.zeros(n_docs, dtype=np.float64)
-        for term, term_idf in zip(ids.tolist(), idf_values.tolist()):
-            start, end = int(self.indptr[term]), int(self.indptr[term + 1])
-            counts = np.zeros((n_docs, 1), dtype=np.int64)
-            counts[self.indices[start:end], 0] = self.term_counts[start:end]
-            score += exact_scores(np.array([term_idf]), counts, self.doc_len, self.avgdl, self.params)
-        return score
+        return plain_kernels.exact_scores_at(
+            np.arange(len(self)), *self._kernel_arrays, self.doc_len, ids, self._query_idf(ids), self.avgdl, self.params
+        )
 
     def document_frequency(self, term: str) -> int:
         return self.term_statistics([term]).document_frequency(term)
@@ -643,6 +650,7 @@ def _to_columns(
 
 
 def _append_rows(
+    edits: ModuleType,
     indptr: np.ndarray,
     indices: np.ndarray,
     tf: np.ndarray,
@@ -651,8 +659,9 @@ def _append_rows(
     new_rows: np.ndarray,
     new_tf: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSC arrays with new rows (numbered from 0) placed after the existing `n_docs` rows, column by column."""
+    """CSC arrays with new rows (numbered from 0) placed after the existing `n_docs` rows,
+    column by column, by `edits` (the compiled or the numpy append_rows)."""
     new_indices = new_rows + np.int32(n_docs)
     fits = not new_tf.size or int(new_tf.max()) <= np.iinfo(np.uint8).max
     counts_dtype = np.uint8 if fits and (tf.dtype == np.uint8 or not indices.size) else np.uint16
-    return postings.append_rows(indptr, indices, tf, new_indptr, new_indices, new_tf.astype(counts_dtype))
+    return edits.append_rows(indptr, indices, tf, new_indptr, new_indices, new_tf.astype(counts_dtype))

@@ -28,12 +28,15 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import warnings
 
 import numpy as np
 from llvmlite import ir
 from numba import config, njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from retrieval.plain_kernels import FNV_OFFSET, FNV_PRIME, SEPARATOR, SPLITMIX, VARIANT_CODES
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +48,18 @@ config.THREADING_LAYER = "threadsafe"
 # rescoring sees every contender, ties included. Partial scores add float32 accumulators,
 # each add rounding by at most FLOAT32_ROUNDING of the sum: a query of m terms gets
 # SLACK + 4·(m + 2)·FLOAT32_ROUNDING, twice the worst case of both sides of a comparison.
+BM25L, OKAPI, LUCENE = VARIANT_CODES["bm25l"], VARIANT_CODES["okapi"], VARIANT_CODES["lucene"]
 SLACK = 1e-9
 FLOAT32_ROUNDING = 2.0**-24
-BM25L, OKAPI, LUCENE = 0, 1, 2
 PREFETCH = 16  # how many postings ahead a chunk's accumulator row is asked for
 SEEK_PREFETCH_FROM = 64  # postings from which a list's searches ask for their lines first
 SCAN_RATIO = 32  # a list up to this many times the survivors is read whole rather than searched
 SORT_LIMIT = 256  # survivors are sorted up to 1/256 of the chunks, collected from their bits above
 LOW_BIT = np.zeros(129, np.int64)  # the position of a byte's lowest set bit, by that bit's value
 LOW_BIT[1 << np.arange(8)] = np.arange(8)
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
-SEPARATOR = 0xFF  # a byte UTF-8 never uses: terms are passed as one buffer, separated by it
+_FNV_OFFSET = np.uint64(FNV_OFFSET)
+_FNV_PRIME = np.uint64(FNV_PRIME)
+_SPLITMIX = (np.uint64(SPLITMIX[0]), np.uint64(SPLITMIX[1]))
 
 
 def _prefetch_codegen(write: int):
@@ -81,22 +84,33 @@ def _prefetch_codegen(write: int):
     return codegen
 
 
-@intrinsic
-def _prefetch_row(typingctx, array, index):
-    """Start loading array[index] (a row of a 2-D array) into cache, for writing. The
-    accumulators are read in an order the CPU cannot guess (the chunks of a posting list),
-    so asking PREFETCH postings ahead overlaps the cache misses."""
-    if not (isinstance(array, types.Array) and array.ndim == 2 and isinstance(index, types.Integer)):
-        return None
-    return types.void(array, index), _prefetch_codegen(1)
+if config.DISABLE_JIT:  # plain Python (NUMBA_DISABLE_JIT=1): a cache hint has nothing to do
+    # and numpy's scalars warn where compiled code wraps around as the hashes mean to
+    warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning, __name__)
 
+    def _prefetch_row(array: np.ndarray, index: int) -> None:
+        """Nothing: a hint for compiled code only."""
 
-@intrinsic
-def _prefetch(typingctx, array, index):
-    """Start loading array[index] (a 1-D array) into cache, for reading."""
-    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
-        return None
-    return types.void(array, index), _prefetch_codegen(0)
+    def _prefetch(array: np.ndarray, index: int) -> None:
+        """Nothing: a hint for compiled code only."""
+
+else:
+
+    @intrinsic
+    def _prefetch_row(typingctx, array, index):
+        """Start loading array[index] (a row of a 2-D array) into cache, for writing. The
+        accumulators are read in an order the CPU cannot guess (the chunks of a posting list),
+        so asking PREFETCH postings ahead overlaps the cache misses."""
+        if not (isinstance(array, types.Array) and array.ndim == 2 and isinstance(index, types.Integer)):
+            return None
+        return types.void(array, index), _prefetch_codegen(1)
+
+    @intrinsic
+    def _prefetch(typingctx, array, index):
+        """Start loading array[index] (a 1-D array) into cache, for reading."""
+        if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
+            return None
+        return types.void(array, index), _prefetch_codegen(0)
 
 
 @njit(cache=True, nogil=True)
@@ -114,8 +128,8 @@ def hash_terms(data: np.ndarray) -> np.ndarray:
         if position < data.size and data[position] != SEPARATOR:
             h = (h ^ np.uint64(data[position])) * _FNV_PRIME
             continue
-        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        h = (h ^ (h >> np.uint64(30))) * _SPLITMIX[0]
+        h = (h ^ (h >> np.uint64(27))) * _SPLITMIX[1]
         keys[term] = h ^ (h >> np.uint64(31))
         term += 1
         h = _FNV_OFFSET

@@ -23,7 +23,7 @@ def analyzer() -> Analyzer:
 
 @pytest.fixture
 def empty_engine(tmp_path: Path, analyzer: Analyzer) -> Iterator[Engine]:
-    engine = Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=tmp_path / "index" / "bm25.npz")
+    engine = Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=tmp_path / "index" / "bm25.index")
     yield engine
     engine.close()
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+from retrieval import acceleration, kernels
 from retrieval import index as index_module
-from retrieval import kernels
 from retrieval.bench import ReferenceBM25L
 from retrieval.bm25 import BM25Params, csc_weights, top_k
 from retrieval.index import IndexEntry, IndexSnapshot
@@ -18,9 +18,13 @@ from retrieval.index import IndexEntry, IndexSnapshot
 WORDS = [f"w{i}" for i in range(300)]
 
 
-@pytest.fixture(params=["whole", "halves"])
+@pytest.fixture(params=["numpy", "whole", "halves"])
 def search_mode(request, monkeypatch) -> str:
-    """Search every chunk in one call, or (as large indexes do) both halves at once."""
+    """Search with the plain numpy kernels (as small indexes do), or with the compiled ones:
+    every chunk in one call, or (as large indexes do) both halves at once."""
+    if request.param != "numpy":
+        monkeypatch.setattr(acceleration, "COMPILED_FROM", 0)
+        acceleration.COMPILED.load()
     if request.param == "halves":
         monkeypatch.setattr(index_module, "SPLIT_FROM", 0)
     return request.param
@@ -165,6 +169,8 @@ def test_halves_are_searched_on_threads_of_their_own_also_from_many_threads_at_o
     """Large indexes search both halves at once on numba's threading layer, which must be one
     that several answering threads may use together (its "workqueue" would abort)."""
     monkeypatch.setattr(index_module, "SPLIT_FROM", 0)
+    monkeypatch.setattr(acceleration, "COMPILED_FROM", 0)
+    acceleration.COMPILED.load()
     assert kernels.halves_at_once(), "no thread-safe threading layer (OpenMP or TBB) loads"
     snapshot = snapshot_of(skewed_corpus(5))
     rng = random.Random(5)

@@ -54,7 +54,7 @@ def marked_document(key: str, sections: int = 6) -> str:
 
 @pytest.fixture
 def engine(tmp_path: Path, analyzer: Analyzer) -> Iterator[Engine]:
-    engine = Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=tmp_path / "index" / "bm25.npz")
+    engine = Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=tmp_path / "index" / "bm25.index")
     yield engine
     engine.close()
 

@@ -138,7 +138,7 @@ def test_stored_tokens_from_another_analysis_are_analysed_again_once(tmp_path, a
     """A user dictionary word added later reaches the documents already stored."""
     dictionary = tmp_path / "user_dictionary.txt"
     dictionary.write_text("소버린\tNNP\t0\n", encoding="utf-8")
-    store_path, index_path = tmp_path / "qabot.sqlite3", tmp_path / "index" / "bm25.npz"
+    store_path, index_path = tmp_path / "qabot.sqlite3", tmp_path / "index" / "bm25.index"
     text = "소버린 AI의 목표는 기술 자립입니다.\n\n고양이는 하루에 열여섯 시간을 잡니다."
     with Engine(Store(store_path), analyzer, index_path=index_path) as engine:
         added = engine.add_document(make_document(text, "goal.txt"), "test").info
@@ -166,7 +166,7 @@ def test_stored_tokens_from_another_analysis_are_analysed_again_once(tmp_path, a
 
 
 def test_reanalysis_in_batches_stores_what_adding_stored_and_reports_progress(tmp_path, analyzer, caplog, monkeypatch):
-    store_path, index_path = tmp_path / "qabot.sqlite3", tmp_path / "index" / "bm25.npz"
+    store_path, index_path = tmp_path / "qabot.sqlite3", tmp_path / "index" / "bm25.index"
     texts = [
         "# 고양이\n\n고양이는 하루에 열여섯 시간을 잡니다.\n\n- 사냥을 좋아합니다.\n- 높은 곳에 오릅니다.",
         "강아지는 산책을 좋아합니다.",
@@ -190,7 +190,7 @@ def test_reanalysis_in_batches_stores_what_adding_stored_and_reports_progress(tm
 
 
 def test_an_interrupted_reanalysis_resumes_with_the_documents_it_had_not_reached(tmp_path, analyzer, caplog, monkeypatch):
-    store_path, index_path = tmp_path / "qabot.sqlite3", tmp_path / "index" / "bm25.npz"
+    store_path, index_path = tmp_path / "qabot.sqlite3", tmp_path / "index" / "bm25.index"
     texts = ["고양이는 하루에 열여섯 시간을 잡니다.", "강아지는 산책을 좋아합니다.", "거북이는 오래 삽니다. 백 년을 넘기도 합니다."]
     with Engine(Store(store_path), analyzer, index_path=index_path) as engine:
         for number, text in enumerate(texts):

@@ -19,7 +19,7 @@ from retrieval.evaluation import (
     squad_context,
     summarise,
 )
-from retrieval.memory import AnalysisCache
+from retrieval.evaluation_corpus import AnalysisCache
 from retrieval.settings import DEFAULT_SETTINGS
 from tests.conftest import DATA
 

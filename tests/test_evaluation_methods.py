@@ -6,7 +6,7 @@ from corpus.bundled import bundled_documents
 from corpus.document import make_document
 from corpus.loaders import load_path
 from retrieval.engine import clean_question
-from retrieval.memory import AnalysisCache, MemoryCorpus, SourceText
+from retrieval.evaluation_corpus import AnalysisCache, MemoryCorpus, SourceText
 from retrieval.rerank import window_share
 from retrieval.settings import DEFAULT_SETTINGS
 from tests.conftest import DATA

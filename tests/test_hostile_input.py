@@ -57,7 +57,7 @@ INJECTION_DOC = """# 보안 점검 안내문
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory, analyzer: Analyzer) -> Iterator[Engine]:
     data_dir = tmp_path_factory.mktemp("hostile")
-    engine = Engine(Store(data_dir / "qabot.sqlite3"), analyzer, index_path=data_dir / "index" / "bm25.npz")
+    engine = Engine(Store(data_dir / "qabot.sqlite3"), analyzer, index_path=data_dir / "index" / "bm25.index")
     engine.seed_if_new()
     engine.add_bytes(INJECTION_DOC.encode(), "injection.txt", added_by="test")
     yield engine

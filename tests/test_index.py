@@ -151,7 +151,7 @@ def test_weight_bounds_kept_through_edits_stay_bounds_and_hits_stay_exact(tmp_pa
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     params = BM25Params()
     snapshot = IndexSnapshot.build(entries(7, 120), params)
-    path = tmp_path / "index" / "bm25.npz"
+    path = tmp_path / "index" / "bm25.index"
     snapshot.save(path, TAG)
     loaded = IndexSnapshot.load(path, TAG, params)
     assert loaded is not None
@@ -165,7 +165,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
 
 def test_empty_snapshot_round_trips(tmp_path: Path) -> None:
     params = BM25Params()
-    path = tmp_path / "bm25.npz"
+    path = tmp_path / "bm25.index"
     IndexSnapshot.empty(params).save(path, TAG)
     loaded = IndexSnapshot.load(path, TAG, params)
     assert loaded is not None and len(loaded) == 0
@@ -174,7 +174,7 @@ def test_empty_snapshot_round_trips(tmp_path: Path) -> None:
 
 def test_stale_or_foreign_settings_are_not_loaded(tmp_path: Path) -> None:
     params = BM25Params()
-    path = tmp_path / "bm25.npz"
+    path = tmp_path / "bm25.index"
     IndexSnapshot.build(entries(9, 20), params).save(path, TAG)
     assert IndexSnapshot.load(path, {**TAG, "generation": 4}, params) is None
     assert IndexSnapshot.load(path, TAG, BM25Params(k1=1.2)) is None
@@ -194,14 +194,14 @@ def test_stale_or_foreign_settings_are_not_loaded(tmp_path: Path) -> None:
 )
 def test_damaged_files_are_refused(tmp_path: Path, damage) -> None:
     params = BM25Params()
-    path = tmp_path / "bm25.npz"
+    path = tmp_path / "bm25.index"
     IndexSnapshot.build(entries(10, 30), params).save(path, TAG)
     path.write_bytes(damage(path.read_bytes()))
     assert IndexSnapshot.load(path, TAG, params) is None
 
 
 def test_engine_rebuilds_a_damaged_index_from_the_store(tmp_path: Path, analyzer) -> None:
-    index_path = tmp_path / "index" / "bm25.npz"
+    index_path = tmp_path / "index" / "bm25.index"
     engine = Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path)
     engine.seed_if_new()
     expected = engine.ask("1차 평가에서 탈락한 팀은 어디야?")
@@ -218,7 +218,7 @@ def test_engine_rebuilds_a_damaged_index_from_the_store(tmp_path: Path, analyzer
 def test_an_index_saved_under_other_term_rules_is_rebuilt(
     tmp_path: Path, analyzer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    index_path = tmp_path / "index" / "bm25.npz"
+    index_path = tmp_path / "index" / "bm25.index"
     monkeypatch.setattr("retrieval.settings.TERMS_VERSION", TERMS_VERSION - 1)
     with Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path) as engine:
         engine.seed_if_new()
@@ -235,7 +235,7 @@ def test_an_index_saved_under_other_term_rules_is_rebuilt(
 
 def test_damage_inside_the_arrays_is_caught_by_the_checksum(tmp_path: Path) -> None:
     params = BM25Params()
-    path = tmp_path / "bm25.npz"
+    path = tmp_path / "bm25.index"
     IndexSnapshot.build(entries(12, 60), params).save(path, TAG)
     data = bytearray(path.read_bytes())
     data[-200] ^= 0x10  # a bit flip inside the arrays; header and size intact
@@ -247,7 +247,7 @@ def test_a_large_damaged_index_is_served_then_replaced_after_the_background_chec
     tmp_path: Path, analyzer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr("retrieval.index.VERIFY_INLINE_BYTES", 0)  # every file counts as large
-    index_path = tmp_path / "index" / "bm25.npz"
+    index_path = tmp_path / "index" / "bm25.index"
     with Engine(Store(tmp_path / "qabot.sqlite3"), analyzer, index_path=index_path) as engine:
         engine.seed_if_new()
         expected = engine.ask("1차 평가에서 탈락한 팀은 어디야?")

@@ -1,4 +1,4 @@
-"""A temporary corpus held in memory: chunked and analysed like the store's, never written anywhere.
+"""An in-memory corpus for evaluation: chunked and analysed like the store's, never written anywhere.
 
 `qabot eval` turns a SQuAD file's contexts into one of these (duplicates included: the
 store would refuse them, and every context keeps its own position as its id), and
