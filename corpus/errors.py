@@ -5,6 +5,7 @@
     │   ├── UnsupportedFormat       extension we have no loader for
     │   ├── EmptyDocument           nothing left after extraction
     │   ├── BinaryContent           bytes that are not text in any known encoding
+    │   ├── DamagedFile             a PDF or .docx whose structure cannot be read
     │   ├── TooLarge                over the size, page or unpacked-size limit
     │   ├── NoTextLayer             a PDF made of images only
     │   └── DuplicateDocument       same normalised text as an existing document
@@ -49,6 +50,13 @@ class BinaryContent(DocumentRejected):
             f"텍스트로 읽을 수 없는 파일입니다: {filename} "
             "(UTF-8, UTF-16, CP949/EUC-KR 텍스트만 읽을 수 있습니다)"
         )
+
+
+class DamagedFile(DocumentRejected):
+    """A PDF or Word file that does not parse: the file is at fault, not a text encoding."""
+
+    def __init__(self, filename: str) -> None:
+        super().__init__(f"파일이 손상되었거나 읽을 수 없는 형식입니다: {filename}")
 
 
 class TooLarge(DocumentRejected):

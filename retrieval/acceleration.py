@@ -31,11 +31,13 @@ from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
-# Chunks from which the compiled kernels are used. Median of one search (200 questions,
-# two cores, `qabot bench`'s corpus; see docs/performance.md): numpy vs compiled
-# 1k chunks 0.5 vs 0.05 ms, 10k 2.6 vs 0.09 ms, 100k 28 vs 0.19 ms. Below 20k chunks a
-# question's search stays under ~5 ms in numpy, less than analysing the question.
-COMPILED_FROM = 20_000
+# Chunks from which the compiled kernels are used. Median of one search, numpy vs compiled
+# (200 KorQuAD questions, three rounds, two cores, KorQuAD paragraphs replicated with their
+# rare terms renamed): 1k chunks 1.06 vs 0.05 ms, 3k 2.19 vs 0.06 ms, 10k 9.3 vs 0.07 ms,
+# 30k 21 vs 0.13 ms, 100k 78 vs 0.45 ms. Answering a question costs ~3 ms besides the search,
+# so from about 5k chunks numpy's search would be the larger part: the compile (once per
+# install, ~15 s) pays there.
+COMPILED_FROM = 5_000
 
 
 class CompiledKernels(NamedTuple):

@@ -13,7 +13,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from corpus.bundled import bundled_documents
 from corpus.document import Document, make_document
 from corpus.errors import DocumentRejected, DuplicateDocument, EmptyDocument, InvalidQuestion
 from corpus.loaders import LoadedText, LoadLimits, load_bytes, load_path, safe_filename
+from corpus.normalize import normalize_characters
 from corpus.store import AnalysedChunk, DocumentInfo, IndexRow, Store, StoredChunk
 from retrieval.analyzer import Analyzer, Token, batches
 from retrieval.answer import Answer
@@ -47,11 +47,6 @@ class _StaleSnapshot(Exception):
 # Markup: "<" then a tag name, "/" or "!". Korean titles in angle brackets ("<해리 포터>")
 # and comparisons ("a < b, c > d") are text, not tags.
 _TAGS = re.compile(r"<(?:/?[A-Za-z]|!)[^<>\n]{0,200}>")
-# Controls, and lone surrogates (from a command-line argument in a non-UTF-8 locale, or a
-# JSON "\ud800" escape): Kiwi and UTF-8 refuse them.
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ud800-\udfff]")
-# Zero-width and direction marks are deleted, not spaced: "한\u200b국어" is still "한국어".
-_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 class PassProgress:
@@ -89,10 +84,8 @@ class AddedDocument:
 
 
 def clean_question(question: str) -> str:
-    """The text that is analysed: markup, control and invisible characters removed."""
-    text = unicodedata.normalize("NFC", question)
-    text = _CONTROL.sub(" ", _TAGS.sub(" ", _INVISIBLE.sub("", text)))
-    return " ".join(text.split())
+    """The text that is analysed: characters as documents have them (corpus.normalize), markup removed."""
+    return " ".join(_TAGS.sub(" ", normalize_characters(question)).split())
 
 
 def to_index_entry(row: IndexRow, settings: RetrievalSettings) -> IndexEntry:

@@ -16,6 +16,7 @@ from pypdf import PdfReader, PdfWriter
 
 from corpus.errors import (
     BinaryContent,
+    DamagedFile,
     DocumentRejected,
     EmptyDocument,
     NoTextLayer,
@@ -525,7 +526,7 @@ def test_pdf_aes_with_owner_password_only(algorithm: str) -> None:
     [b"%PDF-1.4\n1 0 obj garbage", b"not a pdf at all", make_pdf(["x"])[:60]],
 )
 def test_pdf_corrupt(data: bytes) -> None:
-    with pytest.raises(BinaryContent):
+    with pytest.raises(DamagedFile, match="손상"):
         load_bytes(data, "broken.pdf")
 
 
@@ -601,7 +602,7 @@ def test_docx_zip_bomb_ratio() -> None:
     ],
 )
 def test_docx_corrupt(data: bytes) -> None:
-    with pytest.raises(BinaryContent):
+    with pytest.raises(DamagedFile, match="손상"):
         load_bytes(data, "broken.docx")
 
 

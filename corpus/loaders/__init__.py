@@ -32,6 +32,7 @@ from collections.abc import Callable
 
 from corpus.errors import (
     BinaryContent,
+    DamagedFile,
     DocumentRejected,
     EmptyDocument,
     NoTextLayer,
@@ -46,6 +47,8 @@ from corpus.loaders.markdown import md_to_text
 from corpus.loaders.names import SUPPORTED_EXTENSIONS, format_of, safe_filename
 from corpus.loaders.pdf import pdf_to_text
 from corpus.loaders.text import normalize_text
+
+STRUCTURED_FORMATS = frozenset({"pdf", "docx"})  # parsed, not decoded: a failure means a damaged file
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
@@ -81,7 +84,7 @@ def load_bytes(data: bytes, filename: str, limits: LoadLimits = LoadLimits()) ->
     The format comes from the extension of `safe_filename(filename)`; pass
     "x.txt" for text without a file name. Raises only DocumentRejected
     subclasses (UnsupportedFormat, TooLarge, EmptyDocument, BinaryContent,
-    NoTextLayer, or DocumentRejected itself for encrypted PDFs).
+    DamagedFile, NoTextLayer, or DocumentRejected itself for encrypted PDFs).
     """
     name = safe_filename(filename)
     fmt = format_of(name)
@@ -100,7 +103,7 @@ def load_bytes(data: bytes, filename: str, limits: LoadLimits = LoadLimits()) ->
     except DocumentRejected:
         raise
     except Exception as exc:  # noqa: BLE001 - a bad upload must never crash the caller
-        raise BinaryContent(name) from exc
+        raise (DamagedFile(name) if fmt in STRUCTURED_FORMATS else BinaryContent(name)) from exc
     if len(text) > limits.max_chars:
         raise TooLarge(name, f"텍스트 {len(text):,}자, 최대 {limits.max_chars:,}자")
     if not text.strip():

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from corpus.errors import BinaryContent, TooLarge
+from corpus.errors import DamagedFile, TooLarge
 from corpus.loaders.limits import LoadLimits
 from corpus.loaders.text import clean_title
 from corpus.loaders.zipcheck import check_zip_directory
@@ -154,7 +154,7 @@ def docx_to_text(data: bytes, name: str, limits: LoadLimits) -> tuple[str, str |
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:
-        raise BinaryContent(name) from exc
+        raise DamagedFile(name) from exc
 
     title: str | None = None
     try:

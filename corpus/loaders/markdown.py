@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterator
 
 from corpus.loaders.decoding import decode_text
-from corpus.loaders.text import LINE_BREAKS, clean_title
+from corpus.loaders.text import clean_title
+from corpus.normalize import LINE_BREAKS
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _FRONT_MATTER_OPEN = re.compile(r"\A(?:---|\+\+\+)[ \t]*\n")

@@ -8,7 +8,8 @@ extension of the cleaned name only, never from the content.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from corpus.normalize import normalize_characters
 
 _FORMAT_BY_EXTENSION: dict[str, str] = {
     ".txt": "txt",
@@ -23,10 +24,6 @@ SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_FORMAT_BY_EXTENSION)
 
 _FALLBACK_FILENAME = "document"
 _MAX_FILENAME_BYTES = 255
-# Invisible format characters that can disguise a name (bidi overrides, etc.).
-_FILENAME_FORMAT_CHARS = re.compile(
-    "[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
 
 
 def safe_filename(name: str) -> str:
@@ -36,11 +33,7 @@ def safe_filename(name: str) -> str:
     from Telegram clients on any platform. The result is never empty, never
     "." or "..", and at most 255 UTF-8 bytes (the extension is kept).
     """
-    name = unicodedata.normalize("NFC", str(name))
-    name = "".join(
-        ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cs")
-    )
-    name = _FILENAME_FORMAT_CHARS.sub("", name)
+    name = normalize_characters(str(name)).replace("\t", "").replace("\n", "")  # a name is one line
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = re.sub(r"^[A-Za-z]:", "", name)  # drive-relative "C:x.txt"
     # Windows drops trailing dots and spaces; so do we.

@@ -2,7 +2,7 @@
 
 A page that fails to extract is skipped rather than failing the file; a PDF
 that yields no text at all is told apart as scanned images (NoTextLayer) or
-broken (BinaryContent). Encrypted PDFs open only without a user password; AES
+broken (DamagedFile). Encrypted PDFs open only without a user password; AES
 encryption needs the `cryptography` package.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from corpus.errors import BinaryContent, DocumentRejected, NoTextLayer, TooLarge
+from corpus.errors import DamagedFile, DocumentRejected, NoTextLayer, TooLarge
 from corpus.loaders.limits import LoadLimits
 from corpus.loaders.text import clean_title, normalize_text
 
@@ -22,7 +22,7 @@ def pdf_to_text(data: bytes, name: str, limits: LoadLimits) -> tuple[str, str | 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
     except Exception as exc:
-        raise BinaryContent(name) from exc
+        raise DamagedFile(name) from exc
 
     if reader.is_encrypted:
         try:
@@ -35,9 +35,9 @@ def pdf_to_text(data: bytes, name: str, limits: LoadLimits) -> tuple[str, str | 
     try:
         page_count = len(reader.pages)
     except Exception as exc:
-        raise BinaryContent(name) from exc
+        raise DamagedFile(name) from exc
     if page_count <= 0:
-        raise BinaryContent(name)
+        raise DamagedFile(name)
     if page_count > limits.max_pdf_pages:
         raise TooLarge(name, f"{page_count:,}쪽, 최대 {limits.max_pdf_pages:,}쪽")
 
@@ -65,6 +65,6 @@ def pdf_to_text(data: bytes, name: str, limits: LoadLimits) -> tuple[str, str | 
     text = "\n\n".join(p.strip("\n") for p in pages)
     if not normalize_text(text):
         if failed:
-            raise BinaryContent(name)
+            raise DamagedFile(name)
         raise NoTextLayer(name)
     return text, title

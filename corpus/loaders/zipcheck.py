@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from corpus.errors import BinaryContent, TooLarge
+from corpus.errors import DamagedFile, TooLarge
 from corpus.loaders.limits import MB, LoadLimits, fmt_size
 
 _MAX_ZIP_ENTRIES = 10_000
@@ -29,7 +29,7 @@ def check_zip_directory(data: bytes, name: str, limits: LoadLimits) -> None:
             entries = archive.infolist()
             names = {info.filename for info in entries}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise BinaryContent(name) from exc
+        raise DamagedFile(name) from exc
     if len(entries) > _MAX_ZIP_ENTRIES:
         raise TooLarge(name, f"압축 항목 {len(entries):,}개, 최대 {_MAX_ZIP_ENTRIES:,}개")
     total = sum(info.file_size for info in entries)
@@ -46,4 +46,4 @@ def check_zip_directory(data: bytes, name: str, limits: LoadLimits) -> None:
             ratio = info.file_size // max(info.compress_size, 1)
             raise TooLarge(name, f"비정상적인 압축률 {ratio:,}:1")
     if "word/document.xml" not in names or "[Content_Types].xml" not in names:
-        raise BinaryContent(name)
+        raise DamagedFile(name)
