@@ -24,24 +24,9 @@ from retrieval.engine import AddedDocument, Engine
 from bot.app import open_engine
 from bot.console import answer_to_json, print_answer, print_documents
 from bot.eval_command import add_arguments as add_eval_arguments
+from bot.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from bot.korean_argparse import KoreanArgumentParser
 from bot.settings import Settings, load_settings
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
-
-
-class KoreanArgumentParser(argparse.ArgumentParser):
-    """argparse with Korean section titles and errors."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("add_help", False)
-        super().__init__(*args, **kwargs)
-        self._positionals.title = "인자"
-        self._optionals.title = "옵션"
-        self.add_argument("-h", "--help", action="help", help="이 도움말을 보여 주고 끝냅니다")
-
-    def error(self, message: str) -> None:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: 오류: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
 
     ask = commands.add_parser("ask", help="질문 하나에 답하고 끝냅니다", description="질문 하나에 답하고 끝냅니다.")
-    ask.add_argument("question", help="질문 (따옴표로 감싸 주세요)")
+    ask.add_argument("question", metavar="질문", help="질문 (따옴표로 감싸 주세요)")
     ask.add_argument("--json", action="store_true", help="JSON으로 출력합니다")
     ask.add_argument("--top", type=int, default=5, metavar="K", help="보여 줄 구절 수 (기본 5)")
 
@@ -200,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # pypdf logs every flaw of a damaged PDF; the refusal already says the file is damaged
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
         return dispatch(settings, args, console, errors)
     except QabotError as error:
         errors.print(error.user_message, markup=False)

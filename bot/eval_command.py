@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.app import open_engine
+from bot.exit_codes import EXIT_OK, EXIT_USAGE
 from bot.settings import Settings
 from corpus.errors import InvalidQuestion, QabotError
 from retrieval.analyzer import shared_analyzer
@@ -47,7 +48,6 @@ from retrieval.evaluation_corpus import AnalysisCache, SourceText
 from retrieval.report import MEASURE_ORDER, format_measure, write_report
 from retrieval.settings import COMPARISONS, RetrievalSettings, parse_variant
 
-EXIT_OK, EXIT_USAGE = 0, 2
 CURRENT = "현재 설정"
 
 

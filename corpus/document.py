@@ -21,11 +21,6 @@ class Document:
     text: str
     sha256: str
 
-    @property
-    def short_id(self) -> str:
-        """The id users type: the first hex digits of the content hash."""
-        return self.sha256[:10]
-
 
 def content_hash(text: str) -> str:
     """Hash of the text with Unicode and whitespace normalised, so re-saved copies match."""

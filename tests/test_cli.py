@@ -6,10 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+
+REPO = Path(__file__).resolve().parent.parent  # subprocesses run this tree, not an installed copy
 
 
 @pytest.fixture
@@ -21,7 +24,7 @@ def data_dir(tmp_path, monkeypatch):
 
 
 def test_ask_json_in_a_real_process_from_another_directory(tmp_path):
-    env = {**os.environ, "QABOT_DATA_DIR": str(tmp_path / "data"), "QABOT_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "QABOT_DATA_DIR": str(tmp_path / "data"), "QABOT_LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO)}
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "ask", "--json", "--top", "3", "1차 평가에서 탈락한 팀은 어디야?"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
@@ -122,3 +125,34 @@ def test_usage_errors_exit_two_with_korean_help(data_dir, capsys):
     with pytest.raises(SystemExit) as exited:
         main(["frobnicate"])
     assert exited.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "korean"),
+    [
+        (["ask"], "다음 인자가 필요합니다: 질문"),
+        (["frobnicate"], "잘못된 선택입니다: 'frobnicate'"),
+        (["ask", "--top", "many", "질문"], "--top: 올바른 값이 아닙니다: 'many'"),
+        (["ask", "질문", "--loud"], "알 수 없는 인자입니다: --loud"),
+        (["feedback"], "다음 인자가 필요합니다: --export"),
+    ],
+)
+def test_argparse_errors_and_usage_are_korean(data_dir, capsys, argv, korean):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert korean in err and err.startswith("사용법: qabot")
+    assert "usage:" not in err and "required" not in err and "invalid" not in err
+
+
+def test_a_damaged_pdf_is_called_damaged_in_a_real_process(tmp_path):
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(bytes(range(256)) * 12)
+    env = {**os.environ, "QABOT_DATA_DIR": str(tmp_path / "data"), "QABOT_LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "add", str(broken)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{broken}: 파일이 손상되었거나 읽을 수 없는 형식입니다: broken.pdf"
+    assert result.stdout == ""

@@ -13,6 +13,7 @@ import re
 import threading
 
 from bot.telegram.htmltext import MAX_MESSAGE_CHARS, escape, shorten, visible_len
+from corpus.blocks import LIST_INTRO
 from corpus.store import DocumentInfo, Store
 
 MAX_TITLES = 10
@@ -20,7 +21,9 @@ MAX_EXAMPLES = 3
 CANDIDATE_DOCS = 10
 CANDIDATE_CHUNKS = 30  # per document
 CANDIDATES_CHECKED = 12
-_LIST_INTRO = re.compile(r"(?:^|(?<=[.!?]\s))([^\n.!?]{3,40}?[은는])\s+다음과\s+같습니다", re.MULTILINE)
+# The topic of a sentence ("탈락한 팀은 …"): with a list-introducing sentence, a question
+_TOPIC = re.compile(r"^([^\n.!?]{3,40}?[은는])\s")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 _HEADING_QUESTION = re.compile(r"^[^\n]{4,60}\?$")
 _NOUNISH_HEADING = re.compile(r"^[0-9A-Za-z가-힣 ·,()'\"-]{4,30}$")
 
@@ -73,9 +76,19 @@ def _candidates(store: Store, document: DocumentInfo) -> list[str]:
             and not re.search(r"[은는이가]\s", heading)
         ):
             headings.append(f"{heading}에 대해 알려 줘")
-        for match in _LIST_INTRO.finditer(row.text):
-            lists.append(match.group(1).strip() + "?")
+        lists.extend(_list_questions(row.text))
     return lists + questions + headings
+
+
+def _list_questions(text: str) -> list[str]:
+    """"탈락한 팀은?" from a line ending "탈락한 팀은 다음과 같습니다." (corpus.blocks' list intro)."""
+    found = []
+    for line in text.split("\n"):
+        if LIST_INTRO.search(line):
+            topic = _TOPIC.match(_SENTENCE_BREAK.split(line.strip())[-1])
+            if topic:
+                found.append(topic.group(1).strip() + "?")
+    return found
 
 
 def help_message(

@@ -18,7 +18,7 @@ from corpus.errors import QabotError
 from retrieval.answer import Answer
 
 _COMMAND = re.compile(r"^/\S+\s*", re.DOTALL)
-ASK_USAGE = "질문을 함께 보내 주세요. 예: <code>/ask 1차 평가 결과는 언제 나왔나요?</code>"
+NEUTRAL_EXAMPLE = "이 문서는 무엇에 관한 것인가요?"  # when the corpus offers no example of its own
 EMPTY_MENTION = "무엇이 궁금한가요? 저를 부르면서 질문을 함께 써 주세요."
 
 
@@ -119,9 +119,16 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not question and message.reply_to_message is not None:
         question = (message.reply_to_message.text or message.reply_to_message.caption or "").strip()
     if not question:
-        await message.reply_text(ASK_USAGE)
+        examples = await services(context).run(services(context).examples.get)
+        await message.reply_text(ask_usage(examples))
         return
     await answer_question(update, context, question)
+
+
+def ask_usage(examples: list[str]) -> str:
+    """How to use /ask, with an example question the loaded corpus answers (or a neutral one)."""
+    example = examples[0] if examples else NEUTRAL_EXAMPLE
+    return f"질문을 함께 보내 주세요. 예: <code>/ask {escape(example)}</code>"
 
 
 async def on_other_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

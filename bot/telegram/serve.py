@@ -18,13 +18,13 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app import open_engine
+from bot.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from bot.settings import Settings
 from bot.telegram.application import ALLOWED_UPDATES, api_urls, build_application
 from bot.telegram.logging_filter import install_token_redaction
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 NO_TOKEN = """\
