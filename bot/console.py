@@ -1,4 +1,4 @@
-"""Answers, documents and errors as terminal text (rich) and as the JSON of DESIGN.md."""
+"""Answers, documents and errors as terminal text (rich) and as the JSON of docs/architecture.md ("Command line")."""
 
 from __future__ import annotations
 

@@ -181,7 +181,7 @@ def _from_store(settings: Settings, eval_set: EvalSet, top_k: int, errors: Conso
 
 
 def json_output(runs: Sequence[EvalRun], primary: int) -> dict[str, Any]:
-    """The primary run's object of DESIGN.md; with --compare, every run's measures under `compare`."""
+    """The primary run's object of docs/architecture.md ("Evaluation files"); with --compare, every run's measures under `compare`."""
     output = runs[primary].to_json()
     if len(runs) > 1:
         output["compare"] = [{"settings": run.name, "description": run.describe(), **run.summary} for run in runs]

@@ -1,4 +1,4 @@
-"""`qabot feedback --export FILE.jsonl`: users' 👍/👎 as evaluation cases (DESIGN.md's JSONL).
+"""`qabot feedback --export FILE.jsonl`: users' 👍/👎 as evaluation cases (the JSONL of docs/architecture.md, "Evaluation files").
 
 What each vote becomes (votes on the same question text are summed; the latest answer wins):
 

@@ -1,6 +1,6 @@
 """Retrieval and answer accuracy: evaluation files, the hit and correctness rules, the measures.
 
-Two file formats (DESIGN.md, "Evaluation files"):
+Two file formats (docs/architecture.md, "Evaluation files"):
 - JSONL, one case a line, answered from the current corpus; a passage is a hit when its
   text contains the case's `evidence` (without evidence: every answer); an answer is
   correct when it contains every expected answer.
