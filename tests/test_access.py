@@ -18,6 +18,9 @@ import pytest
 from tests.botapi import BotMessage
 from tests.reliability_bot import ADMIN_ID, ADMIN_USERNAME, BOT_USERNAME, SharedBot, fresh_id, shared_bot
 
+
+pytestmark = pytest.mark.slow  # the real bot end to end against the local Bot API server
+
 REFUSED = "관리자만"
 DOC = "# 출입 통제 시험 문서\n\n비밀 금고의 열쇠는 세 번째 서랍에 있습니다.\n".encode()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from bot.bench_command import results_table
@@ -25,6 +26,7 @@ def small_squad(path: Path, articles: int = 2, paragraphs: int = 3) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_tiny_bench_matches_the_reference(tmp_path: Path, analyzer) -> None:
     data = small_squad(tmp_path / "squad.json")
     results = run_bench(

@@ -148,6 +148,7 @@ def skewed_corpus(seed: int, n_docs: int = 6000) -> list[list[str]]:
     return [[f"z{i}" for i in rng.choice(4000, size=rng.integers(3, 90), p=weights)] for _ in range(n_docs)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [1, 10, 40])
 def test_pruned_search_ranks_as_exhaustive_scoring_on_a_skewed_corpus(k: int, search_mode: str) -> None:
     """Long common lists take the pruned paths (searched for survivors, or read whole); rare ones lead."""

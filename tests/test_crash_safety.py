@@ -55,6 +55,9 @@ from tests.reliability_helpers import (
     subprocess_env,
 )
 
+
+pytestmark = pytest.mark.slow  # kills real qabot processes and restarts from copies of a data dir
+
 FACT = "시험용 고유 사실로, 청록색 등대의 관리인은 김하늘입니다."
 FACT_QUESTION = "청록색 등대의 관리인은 누구인가요?"
 SEED_QUESTION = "1차 평가에서 탈락한 팀은 어디인가요?"

@@ -51,6 +51,7 @@ def test_questions_the_bundled_corpus_cannot_answer_are_refused(bundled_engine, 
     assert not bundled_engine.ask(question).answered
 
 
+@pytest.mark.slow
 def test_korquad_sample_holds_its_level(analyzer):
     eval_set = load_eval_file(KORQUAD).sample(SAMPLE, SEED)
     assert len(eval_set.cases) == SAMPLE and len(eval_set.contexts) == 575

@@ -14,6 +14,9 @@ import pytest
 from tests.reliability_bot import ADMIN_ID, SharedBot, fresh_id, shared_bot
 from tests.reliability_load import FACTS, city_of_reply, facts_document, question_for
 
+
+pytestmark = pytest.mark.slow  # many chats against the real bot
+
 CHATS = 5
 PER_CHAT = 4
 

@@ -8,6 +8,9 @@ import pytest
 
 from tests.telegram.conftest import ADMIN_ID, ask
 
+
+pytestmark = pytest.mark.slow  # the real bot end to end against the local Bot API server
+
 CAFETERIA = (
     "# 사내 식당 안내\n\n사내 식당의 점심 메뉴는 매주 화요일에 비빔밥입니다.\n\n식당은 본관 지하 1층에 있습니다.\n"
 )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
 
 from tests.telegram.conftest import ask
+
+
+pytestmark = pytest.mark.slow  # the real bot end to end against the local Bot API server
 
 QUESTION = "1차 평가에서 탈락한 팀은 어디야?"
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.telegram.conftest import assert_silent
+
+
+pytestmark = pytest.mark.slow  # the real bot end to end against the local Bot API server
 
 QUESTION = "1차 평가에서 탈락한 팀은?"
 

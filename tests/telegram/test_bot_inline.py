@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.botapi import parse_html
 
+
+pytestmark = pytest.mark.slow  # the real bot end to end against the local Bot API server
 
 def test_inline_query_offers_the_answer_and_passages_with_citations(server, bot, ids):
     query_id = server.inline_query(ids(), "1차 평가에서 탈락한 팀은?")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import signal
 import subprocess
@@ -9,6 +11,9 @@ import sys
 
 from tests.telegram.botprocess import REPO, TOKEN
 from tests.telegram.conftest import ADMIN_ID, ask
+
+
+pytestmark = pytest.mark.slow  # starts and signals real bot processes
 
 QUESTION = "1차 평가에서 탈락한 팀은 어디야?"
 

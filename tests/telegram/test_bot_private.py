@@ -9,6 +9,9 @@ import pytest
 
 from tests.telegram.conftest import ask
 
+
+pytestmark = pytest.mark.slow  # the real bot end to end against the local Bot API server
+
 SEED = [
     json.loads(line)
     for line in (Path(__file__).parents[1] / "data" / "seed_qa.jsonl").read_text("utf-8").splitlines()

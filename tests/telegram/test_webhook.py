@@ -16,6 +16,9 @@ from tests.botapi import BotApiServer
 from tests.telegram.botprocess import BOT_USERNAME, TOKEN, BotProcess
 from tests.telegram.conftest import ask
 
+
+pytestmark = pytest.mark.slow  # a real bot process in webhook mode
+
 QUESTION = "1차 평가에서 탈락한 팀은 어디야?"
 
 
