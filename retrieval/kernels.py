@@ -3,7 +3,9 @@
 A question has a few dozen terms (morphemes and character bigrams), and its commonest
 bigrams' posting lists cover a large part of the corpus. Per-term numpy calls cost more
 than the arithmetic at that size, so the loops are compiled with numba (cached on disk
-beside this file: a new install compiles them once, in about half a minute on two cores).
+beside this file: a new install compiles them once, in about 15 s on two cores). Indexes
+below acceleration.COMPILED_FROM chunks use retrieval.plain_kernels instead, which give
+the same results without a compiler; retrieval.acceleration decides and loads these.
 
 `search` is term-at-a-time with the "quit/continue" rule of dynamic pruning: terms are
 read in decreasing order of their score bound, adding every chunk they hold to the

@@ -296,3 +296,18 @@ def test_interpolated_seek_lands_where_a_binary_search_does(dtype):
         targets = np.concatenate([values, values + 1, rng.integers(0, top // 2, 20).astype(dtype), [0, top // 2 + 1]])
         for target in targets.astype(dtype):
             assert kernels._seek(values, lo, end, target) == lo + np.searchsorted(values[lo:end], target)
+
+
+def test_an_index_saved_under_its_old_name_is_renamed_and_used(tmp_path: Path, analyzer, caplog) -> None:
+    """Releases before 0.2 saved the same file as bm25.npz: it is kept, not rebuilt."""
+    from bot.app import open_engine
+    from bot.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    with open_engine(settings, warm_up=False):
+        pass
+    settings.index_path.rename(settings.legacy_index_path)
+    with caplog.at_level(logging.DEBUG, logger="retrieval"), open_engine(settings, warm_up=False) as engine:
+        assert engine.ask("1차 평가에서 탈락한 팀은 어디야?").answered
+    assert settings.index_path.is_file() and not settings.legacy_index_path.exists()
+    assert "built from the store" not in caplog.text
