@@ -99,7 +99,7 @@ def test_every_line_has_the_documented_fields():
     assert [key for key, count in ids.items() if count > 1] == []
     for row in QUESTIONS:
         where = row["_where"]
-        assert set(row) - {"_where"} <= FIELDS, where
+        assert FIELDS - {"evidence"} <= set(row) - {"_where"} <= FIELDS, where
         assert isinstance(row["id"], str) and row["id"], where
         assert isinstance(row["question"], str) and row["question"].strip(), where
         assert row["category"] in ANSWERABLE_CATEGORIES | UNANSWERABLE_CATEGORIES, where
@@ -147,9 +147,12 @@ def test_split_is_by_document():
 def test_every_document_is_asked_about_and_credited():
     answerable_per_document = Counter(row["document"] for row in ANSWERABLE)
     files = sorted(path.name for path in DOCUMENTS.iterdir() if path.name != "README.md")
-    assert {name: answerable_per_document[name] for name in files} == {
-        name: max(answerable_per_document[name], MIN_ANSWERABLE_PER_DOCUMENT) for name in files
+    thin = {
+        name: answerable_per_document[name]
+        for name in files
+        if answerable_per_document[name] < MIN_ANSWERABLE_PER_DOCUMENT
     }
+    assert thin == {}
     readme = (DOCUMENTS / "README.md").read_text(encoding="utf-8")
     assert [name for name in files if f"`{name}`" not in readme] == []
 
