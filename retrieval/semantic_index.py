@@ -90,22 +90,26 @@ class SemanticIndex:
             progress(*self._progress)
 
     def _run(self) -> None:
+        """Embed queued chunks until none are left, save the matrix, and only then report idle."""
         started = time.perf_counter()
         while True:
             with self._lock:
                 batch, self._pending = self._pending[:FETCH_BATCH], self._pending[FETCH_BATCH:]
-                if not batch:
+            if batch:
+                try:
+                    self._embed(batch)
+                except Exception:  # the bot keeps answering by BM25; the next start tries again
+                    log.exception("could not embed %d chunks; BM25 alone finds them until the next start", len(batch))
+                    with self._lock:
+                        self._pending.clear()
+                continue
+            log.info("embedded %d chunks in %.1f s", self._progress[1], time.perf_counter() - started)
+            self._save()
+            with self._lock:
+                if not self._pending:
                     self._worker = None
                     self._idle.notify_all()
-                    break
-            try:
-                self._embed(batch)
-            except Exception:  # the bot keeps answering by BM25; the next start tries again
-                log.exception("could not embed %d chunks; they are found by BM25 alone until the next start", len(batch))
-                with self._lock:
-                    self._pending.clear()
-        log.info("embedded chunks in %.1f s", time.perf_counter() - started)
-        self._save()
+                    return
 
     def _embed(self, batch: list[tuple[int, str]]) -> None:
         found = self.store.chunks(row for row, _ in batch)
