@@ -159,7 +159,10 @@ class Engine:
             for group in batches(texts, lambda pair: len(pair[1])):
                 prepared = prepare_documents([(text, info.title) for info, text in group], self.analyzer, self.settings.chunking)
                 for (info, _), chunks in zip(group, prepared):
-                    self.store.replace_chunks(info.id, chunks, current)
+                    if isinstance(chunks, DocumentRejected):  # e.g. past the chunk cap now: keep its old chunks
+                        log.warning("document %s kept as it was: %s", info.id, chunks.user_message)
+                    else:
+                        self.store.replace_chunks(info.id, chunks, current)
                     progress.advance(info)
             log.warning("analysed %d documents again in %.1f s", len(documents), time.perf_counter() - progress.started)
         self.store.mark_analysed(current)
@@ -311,9 +314,11 @@ class Engine:
         return [AddedDocument(o, seconds) if isinstance(o, DocumentInfo) else o for o in outcomes]
 
     def _store(
-        self, document: Document, chunks: list[AnalysedChunk], added_by: str, entries: list[IndexEntry]
+        self, document: Document, chunks: list[AnalysedChunk] | DocumentRejected, added_by: str, entries: list[IndexEntry]
     ) -> DocumentInfo | DocumentRejected:
         """Store one analysed document and collect its index entries (caller holds the change lock)."""
+        if isinstance(chunks, DocumentRejected):  # refused while chunking (corpus.errors.TooManyChunks)
+            return chunks
         if not chunks:
             return EmptyDocument(document.source)
         try:

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus.blocks import parse_blocks
+from corpus.chunker import ChunkingSettings
 from corpus.store import StoredChunk, chunk_key
 from retrieval.analyzer import Analysis, Analyzer, Token
 from retrieval.answer import Answer
 from retrieval.bm25 import BM25Params
 from retrieval.index import IndexEntry, IndexSnapshot
-from retrieval.preparation import prepare_chunks
 from retrieval.embedding import Embedder, embedding_text
+from retrieval.preparation import analysis_texts, prepare_chunks
 from retrieval.qa import SemanticQuery, answer_question
 from retrieval.settings import RetrievalSettings
 from retrieval.terms import chunk_terms
@@ -68,14 +68,13 @@ class AnalysisCache:
     def content_tokens(self, text: str) -> list[Token]:
         return list(self.analyse(text).tokens)
 
+    def joins_without_space(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        return self.analyzer.joins_without_space(pairs)
 
-def texts_to_analyse(sources: Iterable[SourceText]) -> list[str]:
-    """What `prepare_chunks` will ask Kiwi for: every block of every source, and the titles."""
-    texts: list[str] = []
-    for source in sources:
-        texts.extend(block.text for block in parse_blocks(source.text))
-        texts.append(source.title)
-    return texts
+
+def texts_to_analyse(sources: Iterable[SourceText], analyses: AnalysisCache, chunking: ChunkingSettings) -> list[str]:
+    """What `prepare_chunks` will ask Kiwi for: every block of every source, titles and headings."""
+    return [text for source in sources for text in analysis_texts(source.text, source.title, analyses, chunking)]
 
 
 class MemoryCorpus:
@@ -109,7 +108,7 @@ class MemoryCorpus:
     ) -> MemoryCorpus:
         """Chunk and index `sources`; with an `embedder` (and a setting that uses it) embed
         every chunk too, reading and filling `cache`."""
-        analyses.prefetch(texts_to_analyse(sources), progress)
+        analyses.prefetch(texts_to_analyse(sources, analyses, settings.chunking), progress)
         chunks: dict[int, StoredChunk] = {}
         entries: list[IndexEntry] = []
         for source in sources:
