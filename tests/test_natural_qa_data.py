@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).parent / "data"
-DOCUMENTS = DATA / "natural"
+DOCUMENTS = DATA / "natural" / "docs"
+README = DATA / "natural" / "README.md"
 QUESTION_FILES = sorted(DATA.glob("natural_qa*.jsonl"))
 
 ANSWERABLE_CATEGORIES = frozenset(
@@ -147,14 +148,14 @@ def test_split_is_by_document():
 
 def test_every_document_is_asked_about_and_credited():
     answerable_per_document = Counter(row["document"] for row in ANSWERABLE)
-    files = sorted(path.name for path in DOCUMENTS.iterdir() if path.name != "README.md")
+    files = sorted(path.name for path in DOCUMENTS.iterdir())
     thin = {
         name: answerable_per_document[name]
         for name in files
         if answerable_per_document[name] < MIN_ANSWERABLE_PER_DOCUMENT
     }
     assert thin == {}
-    readme = (DOCUMENTS / "README.md").read_text(encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
     assert [name for name in files if f"`{name}`" not in readme] == []
 
 
