@@ -15,7 +15,6 @@ from corpus.cleanup import clean_text, furniture_lines
 from corpus.document import make_document
 from corpus.errors import EmptyDocument, TooManyChunks, XmlEntities
 from corpus.loaders import load_bytes, load_path
-from retrieval.engine import Engine
 from retrieval.preparation import prepare_chunks
 
 from tests.conftest import DATA
