@@ -30,7 +30,7 @@ MARKDOWN_LIST = re.compile(r"^([ \t]*)(?:(\d{1,3})(?:-(\d{1,2}))?[.)]|[-*+])[ \t
 MARKDOWN_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 _PIPE_CELLS = re.compile(r"\s\|\s|^\s*\|")
-_ALIGNED_GAP = re.compile(r"\S(?: {2,}|\t+)(?=\S)")
+_COLUMN_GAP = re.compile(r"\S(?: {4,}|\t+)(?=\S)")  # prose never puts four spaces between words
 
 CIRCLED = "".join(chr(c) for c in range(0x2460, 0x2474)) + "".join(chr(c) for c in range(0x3251, 0x3260))
 HANGUL_ORDER = "가나다라마바사아자차카타파하"
@@ -47,7 +47,8 @@ def hangul_ordinal(number: int) -> str:
 
 
 def is_table_line(line: str) -> bool:
-    """A Markdown or " | " table row, a table rule, or a line of three or more aligned columns."""
+    """A Markdown or " | " table row, a table rule, or a line of columns set apart by wide gaps
+    (a side-by-side layout such as a 신·구조문대비표; the block parser wants two such lines)."""
     stripped = line.strip()
     if not stripped:
         return False
@@ -55,7 +56,7 @@ def is_table_line(line: str) -> bool:
         return True
     if stripped.startswith("|") or len(_PIPE_CELLS.findall(stripped)) >= 2:
         return True
-    return len(_ALIGNED_GAP.findall(stripped)) >= 2
+    return bool(_COLUMN_GAP.search(stripped))
 
 
 def starts_unit(line: str) -> bool:
