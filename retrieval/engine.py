@@ -259,7 +259,7 @@ class Engine:
             text, tokens = expanded, self.analyzer.content_tokens(expanded)
         semantic = None
         if self.semantic is not None:
-            semantic = SemanticQuery(self.semantic.snapshot, self.semantic.embedder.embed_queries([text])[0])
+            semantic = SemanticQuery(self.semantic.snapshot, self.semantic.embedder.embed_queries([text])[0], self.semantic.embedder)
         return answer_question(question, text, tokens, snapshot, fetch or self._fetch_chunks, self.settings, top_k, semantic)
 
     def _fetch_chunks(self, row_ids: Iterable[int]) -> dict[int, StoredChunk]:

@@ -157,5 +157,5 @@ class MemoryCorpus:
     def ask(self, question: str, text: str, tokens: Sequence[Token], top_k: int) -> Answer:
         semantic = None
         if self.vectors is not None and self.embedder is not None:
-            semantic = SemanticQuery(self.vectors, self.embedder.embed_queries([text])[0])
+            semantic = SemanticQuery(self.vectors, self.embedder.embed_queries([text])[0], self.embedder)
         return answer_question(question, text, tokens, self.snapshot, self.fetch, self.settings, top_k, semantic)

@@ -29,6 +29,10 @@ class RetrievalSettings:
     # BM25 alone, embeddings alone, or both fused (see retrieval/fusion.py).
     matching: str = "hybrid"
     semantic_weight: float = 0.5  # share of the embedding similarity in the fused score
+    # Cosine of the best passage above which it answers even when it shares few of the question's
+    # words (a paraphrase, an English question), and below which a name no document holds refuses.
+    min_support: float = 0.86
+    min_support_other_language: float = 0.76  # the same for a question mostly not in Hangul (English)
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
 
     def __post_init__(self) -> None:
