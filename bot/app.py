@@ -8,6 +8,7 @@ from corpus.loaders import LoadLimits
 from corpus.store import Store
 from retrieval.acceleration import COMPILED, use_compiled
 from retrieval.analyzer import shared_analyzer
+from retrieval.embedding import shared_embedder
 from retrieval.engine import Engine
 from retrieval.synonyms import SynonymTable, ensure_synonyms_file
 
@@ -30,6 +31,8 @@ def open_engine(settings: Settings, warm_up: bool = True) -> Engine:
         index_path=settings.index_path,
         limits=LoadLimits(max_bytes=settings.max_upload_bytes),
         synonyms=SynonymTable.load(ensure_synonyms_file(settings.synonyms_path), analyzer),
+        embedder=shared_embedder() if settings.retrieval.matching != "lexical" else None,
+        vectors_path=settings.vectors_path,
     )
     engine.seed_if_new()
     if warm_up and use_compiled(len(engine.snapshot)):  # a large corpus: compile while questions start

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from corpus.document import Document
 from corpus.errors import QabotError
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_ask(settings: Settings, args: argparse.Namespace, console: Console) -> int:
     with open_engine(settings, warm_up=False) as engine:
+        engine.wait_for_vectors()  # a one-off answer is the full hybrid one, not BM25's while vectors are computed
         answer = engine.ask(args.question, top_k=max(1, args.top))
     if args.json:
         print(json.dumps(answer_to_json(answer), ensure_ascii=False, indent=2))
@@ -88,6 +89,7 @@ def run_ask(settings: Settings, args: argparse.Namespace, console: Console) -> i
 
 def run_chat(settings: Settings, console: Console) -> int:
     with open_engine(settings) as engine:
+        engine.wait_for_vectors()
         console.print("질문을 입력하세요. 끝내려면 빈 줄이나 Ctrl-D를 누르세요.")
         while True:
             try:
@@ -125,7 +127,18 @@ def run_add(settings: Settings, args: argparse.Namespace, console: Console, erro
                     errors.print(f"{path}: {outcome.user_message}", markup=False)
                     failed += 1
             progress.advance(task, len(group))
+        wait_for_vectors(engine, errors)
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def wait_for_vectors(engine: Engine, errors: Console) -> None:
+    """Show the chunk embeddings being computed: a large document takes a while (0.1 s a chunk)."""
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=errors, transient=True,
+    ) as progress:
+        task = progress.add_task("의미 검색용 벡터 계산 중", total=None)
+        engine.wait_for_vectors(lambda done, total: progress.update(task, completed=done, total=total or None))
 
 
 def _read_document(engine: Engine, path: Path, title: str | None) -> Document | QabotError:

@@ -30,13 +30,17 @@ from rich.text import Text
 from bot.app import open_engine
 from bot.exit_codes import EXIT_OK, EXIT_USAGE
 from bot.settings import Settings
+from corpus.document import make_document
 from corpus.errors import InvalidQuestion, QabotError
+from corpus.loaders import SUPPORTED_EXTENSIONS, LoadLimits, load_path
+from corpus.store import Store
 from retrieval.analyzer import shared_analyzer
 from retrieval.answer import Answer
 from retrieval.evaluation import (
     EvalRun,
     EvalSet,
     QuestionResult,
+    category_score,
     evaluate_in_memory,
     load_eval_file,
     no_context,
@@ -44,6 +48,7 @@ from retrieval.evaluation import (
     squad_context,
     worst_misses,
 )
+from retrieval.embedding import shared_embedder
 from retrieval.evaluation_corpus import AnalysisCache, SourceText
 from retrieval.report import MEASURE_ORDER, format_measure, write_report
 from retrieval.settings import COMPARISONS, RetrievalSettings, parse_variant
@@ -65,6 +70,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SETTING",
         help=f"여러 설정을 나란히 비교합니다 (기본: {' '.join(COMPARISONS)}; 'default:k1=1.2,b=0.5' 식 변경도 가능)",
     )
+    parser.add_argument(
+        "--docs",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="JSONL 질문을 저장소 대신 이 문서들(파일 또는 폴더)로 만든 임시 색인에 묻습니다 (저장소는 바뀌지 않음)",
+    )
+    parser.add_argument("--split", metavar="NAME", help="split 항목이 NAME인 질문만 평가합니다 (예: dev, test)")
     parser.add_argument("--limit", type=int, metavar="N", help="질문 N개만 무작위로 뽑아 평가합니다")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="--limit 표본의 난수 시드 (기본 0)")
 
@@ -110,9 +123,21 @@ def run_eval(settings: Settings, args: argparse.Namespace, console: Console) -> 
     if limit is not None and limit < 1:
         errors.print("--limit은 1 이상이어야 합니다.")
         return EXIT_USAGE
-    eval_set = load_eval_file(args.file).sample(limit, getattr(args, "seed", 0))
+    eval_set = load_eval_file(args.file).only_split(getattr(args, "split", None)).sample(limit, getattr(args, "seed", 0))
     top_k = max(1, args.top)
-    runs = evaluate(settings, eval_set, chosen, top_k, errors)
+    documents = getattr(args, "docs", None)
+    if documents:
+        if eval_set.kind != "jsonl":
+            errors.print("--docs는 JSONL 평가 파일에만 씁니다 (SQuAD 파일은 제 문단으로 색인을 만듭니다).")
+            return EXIT_USAGE
+        try:
+            sources = read_documents(documents, settings)
+        except UsageError as error:
+            errors.print(error.user_message, markup=False)
+            return EXIT_USAGE
+        runs = [_in_memory(settings, eval_set, sources, name, retrieval, top_k, no_context, errors) for name, retrieval in chosen]
+    else:
+        runs = evaluate(settings, eval_set, chosen, top_k, errors)
     primary = next((i for i, run in enumerate(runs) if run.name in (CURRENT, "default")), 0)
     if args.json:
         print(json.dumps(json_output(runs, primary), ensure_ascii=False, indent=2))
@@ -128,13 +153,27 @@ def run_eval(settings: Settings, args: argparse.Namespace, console: Console) -> 
     return EXIT_OK
 
 
+def read_documents(paths: Sequence[Path], settings: Settings) -> list[SourceText]:
+    """The documents of `--docs` (files, or every file of a folder), titled as `qabot add` would title them."""
+    files = sorted(p for path in paths for p in ([path] if not path.is_dir() else path.iterdir()) if p.is_file())
+    files = [p for p in files if p.suffix.lower() in SUPPORTED_EXTENSIONS]
+    if not files:
+        raise UsageError("--docs에 읽을 문서가 없습니다 (.txt .md .html .pdf .docx).")
+    limits = LoadLimits(max_bytes=settings.max_upload_bytes)
+    documents = []
+    for number, path in enumerate(files):
+        loaded = load_path(path, limits)
+        document = make_document(loaded.text, path.name, title_hint=loaded.title_hint)
+        documents.append(SourceText(f"doc{number}", document.title, document.text))
+    return documents
+
+
 def evaluate(
     settings: Settings, eval_set: EvalSet, chosen: list[tuple[str, RetrievalSettings]], top_k: int, errors: Console
 ) -> list[EvalRun]:
     if eval_set.kind == "squad":
-        analyses = AnalysisCache(shared_analyzer(settings.user_dictionary))
         return [
-            _in_memory(eval_set, eval_set.contexts, analyses, name, retrieval, top_k, squad_context, errors)
+            _in_memory(settings, eval_set, eval_set.contexts, name, retrieval, top_k, squad_context, errors)
             for name, retrieval in chosen
         ]
     if len(chosen) == 1 and chosen[0][0] == CURRENT:
@@ -142,26 +181,32 @@ def evaluate(
     with open_engine(settings, warm_up=False) as engine:
         store = engine.store
         sources = [SourceText(doc.id, doc.title, store.document_text(doc.id)) for doc in store.documents()]
-        analyses = AnalysisCache(engine.analyzer)
-        return [
-            _in_memory(eval_set, sources, analyses, name, retrieval, top_k, no_context, errors)
-            for name, retrieval in chosen
-        ]
+    return [_in_memory(settings, eval_set, sources, name, retrieval, top_k, no_context, errors) for name, retrieval in chosen]
 
 
-def _in_memory(eval_set, sources, analyses, name, retrieval, top_k, context_of, errors) -> EvalRun:
-    with progress_bar(errors) as stage:
-        return evaluate_in_memory(
-            eval_set.cases,
-            sources,
-            analyses,
-            retrieval,
-            name,
-            top_k,
-            context_of,
-            index_progress=stage(f"[{name}] 문단 분석·색인"),
-            question_progress=stage(f"[{name}] 질문"),
-        )
+def _in_memory(settings, eval_set, sources, name, retrieval, top_k, context_of, errors) -> EvalRun:
+    """One setting over a temporary corpus; chunk embeddings are read from and kept in the store's vector cache."""
+    analyses = AnalysisCache(shared_analyzer(settings.user_dictionary))
+    embedder = shared_embedder() if retrieval.matching != "lexical" else None
+    cache = Store(settings.store_path)
+    try:
+        with progress_bar(errors) as stage:
+            return evaluate_in_memory(
+                eval_set.cases,
+                sources,
+                analyses,
+                retrieval,
+                name,
+                top_k,
+                context_of,
+                index_progress=stage(f"[{name}] 문단 분석·색인"),
+                question_progress=stage(f"[{name}] 질문"),
+                embedder=embedder,
+                cache=cache,
+                embed_progress=stage(f"[{name}] 의미 벡터"),
+            )
+    finally:
+        cache.close()
 
 
 def _from_store(settings: Settings, eval_set: EvalSet, top_k: int, errors: Console) -> EvalRun:
@@ -199,6 +244,7 @@ def print_measures(console: Console, runs: Sequence[EvalRun], source_name: str) 
     if needed > console.width:  # wider than the terminal: let it scroll rather than cut the names
         console = Console(file=console.file, width=needed, force_terminal=console.is_terminal, no_color=console.no_color)
     console.print(table)
+    print_categories(console, runs)
     if len(runs) > 1:
         for run in runs:
             console.print(f"  {run.describe()}", markup=False, highlight=False, soft_wrap=True)
@@ -207,6 +253,28 @@ def print_measures(console: Console, runs: Sequence[EvalRun], source_name: str) 
             markup=False,
             soft_wrap=True,
         )
+
+
+def print_categories(console: Console, runs: Sequence[EvalRun]) -> None:
+    """Per question category: answer accuracy (answerable) or the share refused (unanswerable), and hit@1."""
+    categories = runs[0].summary.get("by_category")
+    if not categories:
+        return
+    table = Table(title="질문 종류별 (답할 수 있는 질문: 정답률 · hit@1 / 답이 없는 질문: 거절률)", title_justify="left")
+    table.add_column("종류", no_wrap=True)
+    table.add_column("질문", justify="right")
+    for run in runs:
+        table.add_column(run.name, justify="right", no_wrap=True)
+    for category, measures in categories.items():
+        cells = []
+        for run in runs:
+            own = run.summary["by_category"][category]
+            cell = format_measure(category_score(own))
+            if own["answerable"]:
+                cell += f" · {format_measure(own['hit@1'])}"
+            cells.append(cell)
+        table.add_row(category, str(measures["questions"]), *cells)
+    console.print(table)
 
 
 def _clip(text: str, limit: int = 120) -> str:

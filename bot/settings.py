@@ -52,6 +52,10 @@ class Settings:
         return self.data_dir / "numba-cache"
 
     @property
+    def vectors_path(self) -> Path:
+        return self.data_dir / "index" / "vectors.npy"
+
+    @property
     def synonyms_path(self) -> Path:
         return self.data_dir / "synonyms.txt"
 

@@ -8,6 +8,8 @@
     │   ├── DamagedFile             a PDF or .docx whose structure cannot be read
     │   ├── TooLarge                over the size, page or unpacked-size limit
     │   ├── NoTextLayer             a PDF made of images only
+    │   ├── TooManyChunks           would make more chunks than a document may have
+    │   ├── XmlEntities             a docx whose XML declares entities (billion laughs)
     │   └── DuplicateDocument       same normalised text as an existing document
     ├── DocumentNotFound            no document with that id
     ├── InvalidQuestion             empty or too long a question
@@ -69,6 +71,24 @@ class NoTextLayer(DocumentRejected):
         super().__init__(
             f"PDF에 텍스트 층이 없습니다(스캔 이미지로 보입니다): {filename}. "
             "텍스트를 선택할 수 있는 PDF로 다시 보내 주세요."
+        )
+
+
+class TooManyChunks(DocumentRejected):
+    def __init__(self, cap: int) -> None:
+        super().__init__(
+            f"문서가 너무 잘게 나뉩니다: 구절이 최대 {cap:,}개를 넘어 추가하지 않았습니다. "
+            "제목만 늘어선 줄이 아주 많은 문서인지 확인하거나, 여러 문서로 나누어 보내 주세요."
+        )
+        self.cap = cap
+
+
+class XmlEntities(DocumentRejected):
+    def __init__(self, filename: str) -> None:
+        super().__init__(
+            f"XML에 엔티티 선언(DOCTYPE)이 있는 문서는 읽지 않습니다: {filename} "
+            "(엔티티를 겹겹이 펼치는 'billion laughs' 공격에 쓰이는 형식입니다). "
+            "워드에서 다시 저장해 보내 주세요."
         )
 
 

@@ -363,6 +363,10 @@ class Store:
     def chunk_count(self) -> int:
         return self._connection().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
+    def chunk_rows(self) -> list[tuple[int, str]]:
+        """(row id, document id) of every chunk, in row order."""
+        return [(row, doc) for row, doc in self._connection().execute("SELECT id, doc_id FROM chunks ORDER BY id")]
+
     def index_rows(self, doc_id: str | None = None) -> Iterator[IndexRow]:
         """Chunks' stored tokens in row order (of one document, or all): what the index is built from."""
         where = "WHERE c.doc_id = ?" if doc_id is not None else ""

@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 # roots, foreign words, numbers, Hanja and adverbs; particles and endings carry no topic.
 CONTENT_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG"})
 NOUN_TAGS = frozenset({"NNG", "NNP", "SL", "SH", "XR"})
-ANALYSIS_VERSION = 2  # our steps around Kiwi (2: full-width folding); part of every signature
+# Our steps around Kiwi, part of every signature (2: full-width folding; 3: chunks follow
+# statute and outline structure, exported text reflowed and page furniture dropped).
+ANALYSIS_VERSION = 3
 BATCH_CHARS = 64_000  # characters per Kiwi call while holding the lock: about 0.7 s on two workers
 T = TypeVar("T")
 
@@ -106,6 +108,15 @@ class Analyzer:
             analyses.extend(done[index] for index in range(len(batch)))
         return analyses
 
+    def joins_without_space(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        """For text cut at a line break, (before, after) pairs: True where Kiwi's spacing model
+        writes the two sides as one word ("…정함으" + "로써"), False where it puts a space."""
+        if not pairs:
+            return []
+        with self._lock:
+            spaced = list(self._kiwi.space([left + right for left, right in pairs], reset_whitespace=False))
+        return [_no_space_after(text, len(left.replace(" ", ""))) for (left, _), text in zip(pairs, spaced)]
+
     def content_tokens(self, text: str) -> list[Token]:
         return list(self.analyse(text).tokens)
 
@@ -127,6 +138,18 @@ def batches(items: Iterable[T], size: Callable[[T], int] = len) -> Iterator[list
             run, total = [], 0
     if run:
         yield run
+
+
+def _no_space_after(spaced: str, letters: int) -> bool:
+    """No space follows the first `letters` non-space characters of `spaced`."""
+    seen = 0
+    for position, char in enumerate(spaced):
+        if char == " ":
+            continue
+        seen += 1
+        if seen == letters:
+            return position + 1 >= len(spaced) or spaced[position + 1] != " "
+    return True
 
 
 def _to_analysis(morphemes: Sequence[KiwiToken]) -> Analysis:

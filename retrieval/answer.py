@@ -20,14 +20,14 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from corpus.blocks import LIST_INTRO, LIST_MARKER
+from corpus.blocks import LIST_INTRO, LIST_MARKER, STATUTE_LIST_INTRO
 from corpus.store import StoredChunk
 from retrieval.analyzer import Token
 from retrieval.terms import bigram_terms, fold_width
 
 # Interrogatives ask for the answer; they are never evidence and never "missing".
 QUESTION_WORDS = frozenset(
-    {"어디", "무엇", "누구", "언제", "몇", "얼마", "어느", "어떻", "어떤", "왜", "뭐", "무슨", "어찌", "얼마나", "어때"}
+    {"어디", "무엇", "누구", "언제", "몇", "며칠", "얼마", "어느", "어떻", "어떤", "왜", "뭐", "무슨", "어찌", "얼마나", "어때"}
 )
 # Verbs that ask for an answer ("알려줘", "말해 줘"): like interrogatives, never evidence.
 REQUEST_WORDS = frozenset({"알리", "말하", "가르치"})
@@ -41,7 +41,7 @@ SECOND_SENTENCE_RATIO = 0.9
 ADJACENT_SENTENCE_RATIO = 0.7
 NUMBER_ANSWER_BONUS = 0.2
 # Interrogatives whose answer is a number or a date: a sentence without a new number cannot answer them.
-NUMBER_QUESTION_WORDS = frozenset({"몇", "얼마", "얼마나", "언제"})
+NUMBER_QUESTION_WORDS = frozenset({"몇", "며칠", "얼마", "얼마나", "언제"})
 # Weight of question words the corpus never holds (see _absent_share).
 MISSING_TERM_SHARE = 0.5  # a noun or name: often the topic, sometimes the kind of answer ("어떤 항목")
 UNSEEN_WORD_SHARE = 0.25  # a verb, adverb or one-letter noun: usually the asker's own wording
@@ -84,6 +84,20 @@ class _Candidate:
     end: int  # extended over the list the sentence introduces
     score: float
     has_list: bool
+    lead_in: tuple[int, int] | None = None  # for a list item: the sentence that introduces its list
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A span that may answer: a sentence, or a list item with the sentence that introduces its list.
+
+    An item alone rarely answers ("11. (쓰레기 등 투기) 담배꽁초 … 버린 사람"): what happens to
+    such a person is in the lead-in ("다음 각 호의 … 사람은 10만원 이하의 벌금 …에 처한다").
+    """
+
+    start: int
+    end: int
+    lead_in: tuple[int, int] | None = None
 
 
 def extract_answer(
@@ -97,6 +111,10 @@ def extract_answer(
     min_coverage: float,
     unseen: Collection[str] = (),
     seen_grams: Collection[str] = (),
+    support: float | None = None,
+    min_support: float = 1.0,
+    absent_names: Sequence[str] = (),
+    unit_similarity: Callable[[Sequence[str]], Sequence[float]] | None = None,
 ) -> Answer:
     """Build the Answer to `question` (cleaned to `text`, which `query_tokens` index into) from ranked (score, chunk) pairs."""
     forms = [t.form for t in query_tokens if t.form not in NOT_EVIDENCE]
@@ -119,8 +137,11 @@ def extract_answer(
         prior = RETRIEVAL_SHARE * (retrieval_score / best_score if best_score > 0 else 0.0)
         starts = chunk.token_starts.tolist()
         new_numbers = {f for f in set(chunk.tokens) if _is_number(f)} - question_forms if asks_for_number else set()
-        for start, end in _answer_sentences(chunk):
+        for unit in _answer_units(chunk):
+            start, end = unit.start, unit.end
             sentence_forms = chunk.tokens[bisect_left(starts, start) : bisect_left(starts, end)]
+            if unit.lead_in is not None:
+                sentence_forms = chunk.tokens[bisect_left(starts, unit.lead_in[0]) : bisect_left(starts, unit.lead_in[1])] + sentence_forms
             held = set(sentence_forms)
             score = sum(w for form, w in weights.items() if form in held)
             score += CONTEXT_SHARE * sum(w for form, w in weights.items() if form in context and form not in held)
@@ -129,14 +150,19 @@ def extract_answer(
             )
             if not new_numbers.isdisjoint(held):
                 score += NUMBER_ANSWER_BONUS * total
-            extended_end = _list_end(chunk.text, start, end)
+            extended_end = end if unit.lead_in is not None else _list_end(chunk.text, start, end)
             if asks_for_entities and extended_end > end:
                 score += LIST_ANSWER_BONUS * total
             relative = (score / total if total else 0.0) + prior
-            candidates.append(_Candidate(index, start, extended_end, relative, extended_end > end))
+            candidates.append(_Candidate(index, start, extended_end, relative, extended_end > end, unit.lead_in))
 
-    answered = bool(candidates) and total > 0 and coverage >= min_coverage
+    supported = support is not None and support >= min_support
+    answered = bool(candidates) and total > 0 and (coverage >= min_coverage or supported)
+    if absent_names and not supported:
+        answered = False
     chosen = _choose(candidates) if answered else []
+    if answered and coverage < min_coverage and unit_similarity is not None:
+        chosen = _choose_by_meaning(candidates, hits, unit_similarity) or chosen
     cited = {c.passage_index for c in chosen}
     passages = tuple(
         _passage(rank, score, chunk, set(forms), rank - 1 in cited) for rank, (score, chunk) in enumerate(hits, start=1)
@@ -219,26 +245,52 @@ def _in_order(forms: Sequence[str], first: str, second: str, window: int = 2) ->
     return False
 
 
-def _answer_sentences(chunk: StoredChunk) -> list[tuple[int, int]]:
-    """Sentences that may answer: not the section heading line, not a bare list item."""
-    spans = []
+def _answer_units(chunk: StoredChunk) -> list[_Unit]:
+    """Sentences that may answer, and list items with their lead-in; never a heading line alone."""
+    units: list[_Unit] = []
+    lead_in: tuple[int, int] | None = None
     for start, end in chunk.sentences.tolist():
+        if end <= start:
+            continue
         line_start = chunk.text.rfind("\n", 0, start) + 1
-        line = chunk.text[line_start : chunk.text.find("\n", start) if "\n" in chunk.text[start:] else len(chunk.text)]
-        if chunk.heading and start == 0 and chunk.text[:end].strip() == chunk.heading.strip():
+        line_end = chunk.text.find("\n", start)
+        line = chunk.text[line_start : line_end if line_end >= 0 else len(chunk.text)]
+        if _is_heading_line(chunk, start, end):
             continue
-        if LIST_MARKER.match(line) or end <= start:
+        if LIST_MARKER.match(line):
+            units.append(_Unit(start, end, lead_in))
             continue
-        spans.append((start, end))
-    return spans
+        units.append(_Unit(start, end))
+        opens_line = not chunk.text[line_start:start].strip()
+        if _introduces_list(chunk.text[start : line_end if line_end >= 0 else len(chunk.text)]):
+            lead_in = (start, end)
+        elif opens_line:
+            lead_in = None
+    return units
+
+
+def _is_heading_line(chunk: StoredChunk, start: int, end: int) -> bool:
+    """The chunk's first line when it only names its section ("제7조 보호받지 못하는 저작물")."""
+    if start > 0 and chunk.text[:start].strip():
+        return False
+    first = chunk.text[start:end].strip()
+    labels = {part.strip() for part in (chunk.heading, *chunk.section) if part}
+    return first in labels or (bool(chunk.heading) and _squashed(first) == _squashed(chunk.heading))
+
+
+def _squashed(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _introduces_list(rest_of_line: str) -> bool:
+    return bool(LIST_INTRO.search(rest_of_line.rstrip()) or STATUTE_LIST_INTRO.search(rest_of_line))
 
 
 def _list_end(text: str, start: int, end: int) -> int:
     """End of the list introduced by this sentence, or by the sentence right after it in the same line."""
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    rest_of_line = text[start:line_end]
-    if not LIST_INTRO.search(rest_of_line.rstrip()):
+    if not _introduces_list(text[start:line_end]):
         return end
     position = line_end
     list_end = end
@@ -251,6 +303,25 @@ def _list_end(text: str, start: int, end: int) -> int:
         list_end = next_end
         position = next_end
     return max(end, list_end)
+
+
+def _choose_by_meaning(
+    candidates: Sequence[_Candidate],
+    hits: Sequence[tuple[float, StoredChunk]],
+    unit_similarity: Callable[[Sequence[str]], Sequence[float]],
+) -> list[_Candidate]:
+    """The best passage's unit closest in meaning to the question: for an answer the words did not find.
+
+    Only the first passage's units are embedded (a handful, about 30 ms each), and only
+    when the question shares too few words with it to pick a sentence by them.
+    """
+    own = [c for c in candidates if c.passage_index == 0]
+    if not own:
+        return []
+    chunk = hits[0][1]
+    similarities = unit_similarity([_answer_text(chunk, c) for c in own])
+    best = max(range(len(own)), key=lambda at: (similarities[at], -at))
+    return [own[best]]
 
 
 def _choose(candidates: Sequence[_Candidate]) -> list[_Candidate]:
@@ -277,7 +348,8 @@ def _overlaps(one: _Candidate, other: _Candidate) -> bool:
 
 
 def _answer_text(chunk: StoredChunk, candidate: _Candidate) -> str:
-    lines = [line.strip() for line in chunk.text[candidate.start : candidate.end].split("\n")]
+    spans = [candidate.lead_in, (candidate.start, candidate.end)] if candidate.lead_in else [(candidate.start, candidate.end)]
+    lines = [line.strip() for start, end in spans for line in chunk.text[start:end].split("\n")]
     return "\n".join(line for line in lines if line)
 
 

@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,9 @@ from retrieval.bm25 import BM25Params
 from retrieval.index import IndexEntry, IndexSnapshot
 from retrieval.index import file_intact as index_file_intact
 from retrieval.preparation import prepare_documents
-from retrieval.qa import ChunkFetcher, answer_question
+from retrieval.embedding import Embedder
+from retrieval.qa import ChunkFetcher, SemanticQuery, answer_question
+from retrieval.semantic_index import SemanticIndex
 from retrieval.settings import DEFAULT_SETTINGS, RetrievalSettings
 from retrieval.synonyms import SynonymTable
 from retrieval.terms import chunk_terms
@@ -108,6 +110,8 @@ class Engine:
         index_path: Path | None = None,
         limits: LoadLimits = LoadLimits(),
         synonyms: SynonymTable = SynonymTable(),
+        embedder: Embedder | None = None,
+        vectors_path: Path | None = None,
     ) -> None:
         self.store = store
         self.synonyms = synonyms
@@ -121,6 +125,8 @@ class Engine:
         self._verifier: threading.Thread | None = None
         self._reanalyse_if_stale()
         self.snapshot = self._open_index()
+        uses_vectors = embedder is not None and settings.matching != "lexical"
+        self.semantic = SemanticIndex(store, embedder, vectors_path) if uses_vectors else None
 
     def _reanalyse_if_stale(self) -> None:
         """Analyse every document again when its stored tokens come from another analysis
@@ -146,7 +152,10 @@ class Engine:
             for group in batches(texts, lambda pair: len(pair[1])):
                 prepared = prepare_documents([(text, info.title) for info, text in group], self.analyzer, self.settings.chunking)
                 for (info, _), chunks in zip(group, prepared):
-                    self.store.replace_chunks(info.id, chunks, current)
+                    if isinstance(chunks, DocumentRejected):  # e.g. past the chunk cap now: keep its old chunks
+                        log.warning("document %s kept as it was: %s", info.id, chunks.user_message)
+                    else:
+                        self.store.replace_chunks(info.id, chunks, current)
                     progress.advance(info)
             log.warning("analysed %d documents again in %.1f s", len(documents), time.perf_counter() - progress.started)
         self.store.mark_analysed(current)
@@ -206,9 +215,15 @@ class Engine:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def wait_for_vectors(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Block until every stored chunk has its embedding (no-op without semantic matching)."""
+        if self.semantic is not None:
+            self.semantic.wait(progress)
+
     def close(self) -> None:
-        """Wait for the index check and the last index save, then close the store."""
+        """Wait for the index check, the chunk embeddings and the last index save, then close the store."""
         self.wait_for_index_check()
+        self.wait_for_vectors()
         if self._saver is not None:
             self._saver.join()
         self.store.close()
@@ -235,7 +250,10 @@ class Engine:
         expanded = self.synonyms.expand(text, tokens, known=lambda form: snapshot.document_frequency(form) > 0)
         if expanded is not None:
             text, tokens = expanded, self.analyzer.content_tokens(expanded)
-        return answer_question(question, text, tokens, snapshot, fetch or self._fetch_chunks, self.settings, top_k)
+        semantic = None
+        if self.semantic is not None:
+            semantic = SemanticQuery(self.semantic.snapshot, self.semantic.embedder.embed_queries([text])[0], self.semantic.embedder)
+        return answer_question(question, text, tokens, snapshot, fetch or self._fetch_chunks, self.settings, top_k, semantic)
 
     def _fetch_chunks(self, row_ids: Iterable[int]) -> dict[int, StoredChunk]:
         """Chunks by row id, all of them or _StaleSnapshot.
@@ -283,13 +301,17 @@ class Engine:
                 if entries:
                     self.snapshot = self.snapshot.with_entries(entries)
                     self._save_in_background(self.snapshot)
+                    if self.semantic is not None:
+                        self.semantic.enqueue([(entry.row_id, entry.doc_id) for entry in entries])
         seconds = time.perf_counter() - started
         return [AddedDocument(o, seconds) if isinstance(o, DocumentInfo) else o for o in outcomes]
 
     def _store(
-        self, document: Document, chunks: list[AnalysedChunk], added_by: str, entries: list[IndexEntry]
+        self, document: Document, chunks: list[AnalysedChunk] | DocumentRejected, added_by: str, entries: list[IndexEntry]
     ) -> DocumentInfo | DocumentRejected:
         """Store one analysed document and collect its index entries (caller holds the change lock)."""
+        if isinstance(chunks, DocumentRejected):  # refused while chunking (corpus.errors.TooManyChunks)
+            return chunks
         if not chunks:
             return EmptyDocument(document.source)
         try:
@@ -325,6 +347,8 @@ class Engine:
                 self.snapshot = previous
                 raise
             self._save_in_background(self.snapshot)
+            if self.semantic is not None:
+                self.semantic.remove_document(info.id)
         return info
 
     def seed_if_new(self) -> list[DocumentInfo]:

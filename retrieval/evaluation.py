@@ -25,9 +25,11 @@ from typing import Any
 
 from corpus.errors import QabotError
 from retrieval.answer import Answer
+from retrieval.embedding import Embedder
 from retrieval.engine import MAX_QUESTION_CHARS, clean_question
 from retrieval.evaluation_corpus import AnalysisCache, MemoryCorpus, SourceText
 from retrieval.settings import RetrievalSettings
+from retrieval.vectors import VectorCache
 
 HIT_KS = (1, 3, 5, 10)
 MRR_K = 10
@@ -45,6 +47,8 @@ class EvalCase:
     evidence: str | None = None
     answerable: bool = True
     context_id: int | None = None  # SQuAD: the position of the question's own paragraph
+    category: str | None = None  # JSONL: the kind of question; measures are also given per category
+    split: str | None = None  # JSONL: "dev" (tuned on) or "test" (reported on), when the file is split
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,15 @@ class EvalSet:
     kind: str  # "jsonl" | "squad"
     cases: tuple[EvalCase, ...]
     contexts: tuple[SourceText, ...] = ()
+
+    def only_split(self, split: str | None) -> EvalSet:
+        """The cases of one split ("dev", "test"); all of them when `split` is None."""
+        if split is None:
+            return self
+        cases = tuple(case for case in self.cases if case.split == split)
+        if not cases:
+            raise EvaluationFileError(f"split이 '{split}'인 질문이 없습니다.")
+        return EvalSet(self.kind, cases, self.contexts)
 
     def sample(self, limit: int | None, seed: int = 0) -> EvalSet:
         """`limit` cases drawn with `seed`, in file order; the corpus stays whole."""
@@ -98,6 +111,7 @@ class QuestionResult:
             "answer": self.answer,
             "hit_rank": self.hit_rank,
             "correct": self.correct if self.case.answerable else None,
+            "category": self.case.category,
             "passages": [{"rank": p.rank, "text": p.text, "context_id": p.context_id} for p in self.passages],
         }
 
@@ -144,11 +158,17 @@ def parse_jsonl(raw: str, name: str = "JSONL") -> EvalSet:
                 answers=tuple(str(a) for a in answers),
                 evidence=str(evidence) if evidence else None,
                 answerable=bool(item.get("answerable", True)),
+                category=_optional_text(item.get("category")),
+                split=_optional_text(item.get("split")),
             )
         )
     if not cases:
         raise EvaluationFileError(f"{name}에 평가할 질문이 없습니다.")
     return EvalSet("jsonl", tuple(cases))
+
+
+def _optional_text(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def parse_squad(document: dict[str, Any], name: str = "SQuAD") -> EvalSet:
@@ -183,22 +203,31 @@ def parse_squad(document: dict[str, Any], name: str = "SQuAD") -> EvalSet:
 # --- rules -------------------------------------------------------------------------------
 
 
+def squash(text: str) -> str:
+    """Text without whitespace: a line break where a document wrapped must not decide a comparison."""
+    return "".join(text.split())
+
+
+def contains(text: str, piece: str) -> bool:
+    return squash(piece) in squash(text)
+
+
 def is_hit(case: EvalCase, passage: RankedPassage) -> bool:
     if not case.answerable:
         return False
     if case.context_id is not None:
-        return passage.context_id == case.context_id and any(a in passage.text for a in case.answers)
+        return passage.context_id == case.context_id and any(contains(passage.text, a) for a in case.answers)
     if case.evidence:
-        return case.evidence in passage.text
-    return bool(case.answers) and all(a in passage.text for a in case.answers)
+        return contains(passage.text, case.evidence)
+    return bool(case.answers) and all(contains(passage.text, a) for a in case.answers)
 
 
 def answer_is_correct(case: EvalCase, answer: str | None) -> bool:
     if not case.answerable or not answer or not case.answers:
         return False
     if case.context_id is not None:
-        return any(a in answer for a in case.answers)
-    return all(a in answer for a in case.answers)
+        return any(contains(answer, a) for a in case.answers)
+    return all(contains(answer, a) for a in case.answers)
 
 
 # --- measures ----------------------------------------------------------------------------
@@ -223,6 +252,17 @@ def share(flags: Sequence[bool]) -> float | None:
 
 
 def summarise(results: Sequence[QuestionResult]) -> dict[str, Any]:
+    """The measures of docs/architecture.md ("Evaluation files"), and the same per category when the questions carry one."""
+    summary = measures(results)
+    categories = sorted({r.case.category for r in results if r.case.category})
+    if categories:
+        summary["by_category"] = {
+            category: measures([r for r in results if r.case.category == category]) for category in categories
+        }
+    return summary
+
+
+def measures(results: Sequence[QuestionResult]) -> dict[str, Any]:
     answerable = [r for r in results if r.case.answerable]
     unanswerable = [r for r in results if not r.case.answerable]
     ranks = [r.hit_rank for r in answerable]
@@ -235,6 +275,13 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, Any]:
     summary["answerable_refused"] = share([not r.answered for r in answerable])
     summary["ms_per_question"] = 1000 * sum(r.seconds for r in results) / len(results) if results else None
     return summary
+
+
+def category_score(measures: dict[str, Any]) -> float | None:
+    """One number per category: answer accuracy for answerable questions, the refusal rate for the rest."""
+    if measures["answerable"]:
+        return measures["answer_accuracy"]
+    return measures["no_answer_accuracy"]
 
 
 # --- running -----------------------------------------------------------------------------
@@ -334,10 +381,14 @@ def evaluate_in_memory(
     context_of: ContextOf,
     index_progress: Callable[[int, int], None] | None = None,
     question_progress: Callable[[int, int], None] | None = None,
+    embedder: Embedder | None = None,
+    cache: VectorCache | None = None,
+    embed_progress: Callable[[int, int], None] | None = None,
 ) -> EvalRun:
-    """Chunk and index `sources` under `settings` in memory, then ask every case."""
+    """Chunk and index `sources` under `settings` in memory (embedding them when the setting
+    matches by meaning), then ask every case."""
     started = time.perf_counter()
-    corpus = MemoryCorpus.build(sources, analyses, settings, index_progress)
+    corpus = MemoryCorpus.build(sources, analyses, settings, index_progress, embedder, cache, embed_progress)
     index_seconds = time.perf_counter() - started
 
     def ask(question: str) -> Answer | None:

@@ -14,16 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus.blocks import parse_blocks
+from corpus.chunker import ChunkingSettings
 from corpus.store import StoredChunk, chunk_key
 from retrieval.analyzer import Analysis, Analyzer, Token
 from retrieval.answer import Answer
 from retrieval.bm25 import BM25Params
 from retrieval.index import IndexEntry, IndexSnapshot
-from retrieval.preparation import prepare_chunks
-from retrieval.qa import answer_question
+from retrieval.embedding import Embedder, embedding_text
+from retrieval.preparation import analysis_texts, prepare_chunks
+from retrieval.qa import SemanticQuery, answer_question
 from retrieval.settings import RetrievalSettings
 from retrieval.terms import chunk_terms
+from retrieval.vectors import DenseSnapshot, VectorCache, embed_texts
 
 Progress = Callable[[int, int], None]  # (done, total)
 ANALYSIS_BATCH = 64
@@ -66,23 +68,32 @@ class AnalysisCache:
     def content_tokens(self, text: str) -> list[Token]:
         return list(self.analyse(text).tokens)
 
+    def joins_without_space(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        return self.analyzer.joins_without_space(pairs)
 
-def texts_to_analyse(sources: Iterable[SourceText]) -> list[str]:
-    """What `prepare_chunks` will ask Kiwi for: every block of every source, and the titles."""
-    texts: list[str] = []
-    for source in sources:
-        texts.extend(block.text for block in parse_blocks(source.text))
-        texts.append(source.title)
-    return texts
+
+def texts_to_analyse(sources: Iterable[SourceText], analyses: AnalysisCache, chunking: ChunkingSettings) -> list[str]:
+    """What `prepare_chunks` will ask Kiwi for: every block of every source, titles and headings."""
+    return [text for source in sources for text in analysis_texts(source.text, source.title, analyses, chunking)]
 
 
 class MemoryCorpus:
-    """Chunks of `sources` under one setting, with their BM25 snapshot; answers like the engine."""
+    """Chunks of `sources` under one setting, with their BM25 snapshot and, when the setting
+    matches by meaning, their embeddings; answers like the engine."""
 
-    def __init__(self, chunks: dict[int, StoredChunk], snapshot: IndexSnapshot, settings: RetrievalSettings) -> None:
+    def __init__(
+        self,
+        chunks: dict[int, StoredChunk],
+        snapshot: IndexSnapshot,
+        settings: RetrievalSettings,
+        vectors: DenseSnapshot | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
         self.chunks = chunks
         self.snapshot = snapshot
         self.settings = settings
+        self.vectors = vectors
+        self.embedder = embedder
 
     @classmethod
     def build(
@@ -91,8 +102,13 @@ class MemoryCorpus:
         analyses: AnalysisCache,
         settings: RetrievalSettings,
         progress: Progress | None = None,
+        embedder: Embedder | None = None,
+        cache: VectorCache | None = None,
+        embed_progress: Progress | None = None,
     ) -> MemoryCorpus:
-        analyses.prefetch(texts_to_analyse(sources), progress)
+        """Chunk and index `sources`; with an `embedder` (and a setting that uses it) embed
+        every chunk too, reading and filling `cache`."""
+        analyses.prefetch(texts_to_analyse(sources, analyses, settings.chunking), progress)
         chunks: dict[int, StoredChunk] = {}
         entries: list[IndexEntry] = []
         for source in sources:
@@ -125,7 +141,12 @@ class MemoryCorpus:
                 )
                 entries.append(IndexEntry(row_id, source.doc_id, terms))
         params = BM25Params(settings.bm25, settings.k1, settings.b, settings.delta)
-        return cls(chunks, IndexSnapshot.build(entries, params), settings)
+        vectors = None
+        if embedder is not None and settings.matching != "lexical":
+            stored = list(chunks.values())
+            matrix = embed_texts([embedding_text(c) for c in stored], embedder, cache, embed_progress)
+            vectors = DenseSnapshot([c.row_id for c in stored], [c.doc_id for c in stored], matrix, embedder.model_id)
+        return cls(chunks, IndexSnapshot.build(entries, params), settings, vectors, embedder)
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -134,4 +155,7 @@ class MemoryCorpus:
         return {row_id: self.chunks[row_id] for row_id in row_ids if row_id in self.chunks}
 
     def ask(self, question: str, text: str, tokens: Sequence[Token], top_k: int) -> Answer:
-        return answer_question(question, text, tokens, self.snapshot, self.fetch, self.settings, top_k)
+        semantic = None
+        if self.vectors is not None and self.embedder is not None:
+            semantic = SemanticQuery(self.vectors, self.embedder.embed_queries([text])[0], self.embedder)
+        return answer_question(question, text, tokens, self.snapshot, self.fetch, self.settings, top_k, semantic)

@@ -8,18 +8,45 @@ caller supplies the analysed question, the snapshot and a way to fetch chunks by
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from corpus.store import StoredChunk
 from retrieval.analyzer import NOUN_TAGS, Token
+
+NAME_TAGS = frozenset({"NNP", "SL"})
 from retrieval.answer import NOT_EVIDENCE, Answer, extract_answer
-from retrieval.index import IndexSnapshot, TermStatistics
+from retrieval.embedding import Embedder
+from retrieval.fusion import fuse
+from retrieval.index import Hit, IndexSnapshot, TermStatistics
 from retrieval.rerank import rerank
 from retrieval.settings import RetrievalSettings
 from retrieval.terms import bigram_terms, index_terms
+from retrieval.vectors import DenseSnapshot
 
 ChunkFetcher = Callable[[Iterable[int]], dict[int, StoredChunk]]
 
 MIN_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class SemanticQuery:
+    """The question's embedding, the chunk vectors to compare it with, and the model to embed answer candidates."""
+
+    vectors: DenseSnapshot
+    query: np.ndarray
+    embedder: Embedder
+
+    def unit_similarity(self, texts: Sequence[str]) -> list[float]:
+        return (self.embedder.embed_passages(texts) @ self.query).tolist()
+
+
+def is_korean(text: str) -> bool:
+    """Mostly Hangul among its letters: cosines across languages run lower than within Korean."""
+    letters = [ch for ch in text if ch.isalpha()]
+    hangul = sum(1 for ch in letters if "\uac00" <= ch <= "\ud7a3")
+    return not letters or hangul >= len(letters) / 2
 
 
 def answer_question(
@@ -30,18 +57,24 @@ def answer_question(
     fetch: ChunkFetcher,
     settings: RetrievalSettings,
     top_k: int = 5,
+    semantic: SemanticQuery | None = None,
 ) -> Answer:
     """Answer `question` (cleaned to `text`, analysed to `tokens`) with its top_k passages."""
     wanted = max(top_k, MIN_CANDIDATES)
     depth = max(wanted, settings.rerank_depth) if settings.rerank_depth else wanted
-    hits = snapshot.search(index_terms(settings.tokenizer, [t.form for t in tokens], text), depth)
-    found = fetch(hit.row_id for hit in hits)
-    ranked: list[tuple[float, StoredChunk]] = [(h.score, found[h.row_id]) for h in hits if h.row_id in found]
     grams = bigram_terms(text)
     stats = snapshot.term_statistics([*(t.form for t in tokens), *grams])
+    hits = snapshot.search(index_terms(settings.tokenizer, [t.form for t in tokens], text), depth)
+    scored = [(hit.row_id, hit.score) for hit in hits]
+    cosines: dict[int, float] = {}
+    if semantic is not None and settings.matching != "lexical":
+        scored, cosines = _fused(hits, semantic, settings, depth, _semantic_weight(tokens, stats, settings))
+    found = fetch(row_id for row_id, _ in scored)
+    ranked: list[tuple[float, StoredChunk]] = [(score, found[row_id]) for row_id, score in scored if row_id in found]
     if settings.rerank_depth and ranked:
         ranked = rerank(text, tokens, ranked, stats.idf, settings)
     ranked = ranked[:wanted]
+    missing = missing_terms(stats, tokens, settings)
     answer = extract_answer(
         question,
         text,
@@ -49,12 +82,53 @@ def answer_question(
         ranked,
         context_forms=lambda chunk: chunk.context_tokens,
         idf=stats.idf,
-        missing_terms=missing_terms(stats, tokens, settings),
+        missing_terms=missing,
         min_coverage=settings.min_coverage,
         unseen={t.form for t in tokens if not stats.document_frequency(t.form)},
         seen_grams={gram for gram in grams if stats.document_frequency(gram)},
+        support=cosines.get(ranked[0][1].row_id) if cosines and ranked else None,
+        min_support=settings.min_support if is_korean(text) else settings.min_support_other_language,
+        absent_names=absent_names(stats, tokens, missing),
+        unit_similarity=semantic.unit_similarity if semantic is not None and cosines else None,
     )
     return Answer(answer.question, answer.answered, answer.text, answer.passages[:top_k], answer.missing_terms)
+
+
+def _fused(
+    lexical: list[Hit], semantic: SemanticQuery, settings: RetrievalSettings, depth: int, weight: float
+) -> tuple[list[tuple[int, float]], dict[int, float]]:
+    """(row id, score) of BM25's and the embedding's candidates in one ranking (the embedding's
+    alone in `semantic` matching), and the cosine of every candidate."""
+    nearest = semantic.vectors.search(semantic.query, depth)
+    dense = dict(nearest)
+    if settings.matching == "semantic":
+        return nearest, dense
+    dense.update(semantic.vectors.similarity(semantic.query, [hit.row_id for hit in lexical if hit.row_id not in dense]))
+    return fuse(lexical, dense, weight)[:depth], dense
+
+
+def _semantic_weight(tokens: Sequence[Token], stats: TermStatistics, settings: RetrievalSettings) -> float:
+    """The embedding's share of the fused score, raised by the share of the question's words the corpus lacks.
+
+    BM25 says nothing about a question written in other words than the documents' (English,
+    everyday words for legal ones): there the embedding decides alone.
+    """
+    words = [t.form for t in tokens if t.form not in NOT_EVIDENCE]
+    if not words:
+        return settings.semantic_weight
+    unknown = sum(1 for form in words if not stats.document_frequency(form)) / len(words)
+    return settings.semantic_weight + (1 - settings.semantic_weight) * unknown
+
+
+def absent_names(stats: TermStatistics, tokens: Sequence[Token], missing: Sequence[str]) -> list[str]:
+    """Names (proper nouns, Latin words) of the question that no document holds, even split differently."""
+    names = []
+    for token in tokens:
+        if token.form in missing and token.tag in NAME_TAGS:
+            grams = bigram_terms(token.form)
+            if not all(stats.document_frequency(gram) for gram in grams):
+                names.append(token.form)
+    return names
 
 
 def missing_terms(stats: TermStatistics, tokens: Sequence[Token], settings: RetrievalSettings) -> list[str]:

@@ -8,6 +8,7 @@ from corpus.chunker import ChunkingSettings
 from retrieval.terms import TERMS_VERSION
 
 TOKENIZERS = ("whitespace", "morphemes", "bigrams", "morphemes+bigrams")
+MATCHING = ("lexical", "semantic", "hybrid")
 BM25_VARIANTS = ("bm25l", "okapi", "lucene")
 
 
@@ -25,11 +26,20 @@ class RetrievalSettings:
     # Share of the question's idf weight the best passage must hold, else refuse. Calibrated on
     # KorQuAD with its odd-numbered articles removed: 1.3% of answerable questions refused, 94.2% of the rest.
     min_coverage: float = 0.5
+    # BM25 alone, embeddings alone, or both fused (see retrieval/fusion.py).
+    matching: str = "hybrid"
+    semantic_weight: float = 0.5  # share of the embedding similarity in the fused score
+    # Cosine of the best passage above which it answers even when it shares few of the question's
+    # words (a paraphrase, an English question), and below which a name no document holds refuses.
+    min_support: float = 0.86
+    min_support_other_language: float = 0.76  # the same for a question mostly not in Hangul (English)
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
 
     def __post_init__(self) -> None:
         if self.tokenizer not in TOKENIZERS:
             raise ValueError(f"tokenizer must be one of {TOKENIZERS}")
+        if self.matching not in MATCHING:
+            raise ValueError(f"matching must be one of {MATCHING}")
         if self.bm25 not in BM25_VARIANTS:
             raise ValueError(f"bm25 must be one of {BM25_VARIANTS}")
 
@@ -45,7 +55,7 @@ DEFAULT_SETTINGS = RetrievalSettings()
 
 # Named settings for `qabot eval --compare`: the plain baseline (whitespace tokens + BM25 with
 # textbook parameters, BM25 order), the tokenizers, then each step that leads to the default.
-_PLAIN = DEFAULT_SETTINGS.with_changes(k1=1.5, b=0.75, context_weight=1, rerank_depth=0)
+_PLAIN = DEFAULT_SETTINGS.with_changes(k1=1.5, b=0.75, context_weight=1, rerank_depth=0, matching="lexical")
 COMPARISONS: dict[str, RetrievalSettings] = {
     "whitespace": _PLAIN.with_changes(tokenizer="whitespace"),
     "morphemes": _PLAIN.with_changes(tokenizer="morphemes"),
@@ -53,7 +63,10 @@ COMPARISONS: dict[str, RetrievalSettings] = {
     "morphemes+bigrams": _PLAIN,
     "+k1/b": _PLAIN.with_changes(k1=DEFAULT_SETTINGS.k1, b=DEFAULT_SETTINGS.b),
     "+title": _PLAIN.with_changes(k1=DEFAULT_SETTINGS.k1, b=DEFAULT_SETTINGS.b, context_weight=DEFAULT_SETTINGS.context_weight),
-    "default": DEFAULT_SETTINGS,  # + sentence-window rerank
+    "lexical": DEFAULT_SETTINGS.with_changes(matching="lexical"),  # + sentence-window rerank
+    "semantic": DEFAULT_SETTINGS.with_changes(matching="semantic"),
+    "hybrid": DEFAULT_SETTINGS.with_changes(matching="hybrid"),
+    "default": DEFAULT_SETTINGS,
 }
 
 _CHUNKING_FIELDS = {"target_chars", "max_chars"}

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from corpus.errors import DamagedFile, TooLarge
+from corpus.errors import DamagedFile, TooLarge, XmlEntities
 from corpus.loaders.limits import LoadLimits
 from corpus.loaders.text import clean_title
 from corpus.loaders.zipcheck import check_zip_directory
 
+_XML_PROLOG_BYTES = 4096  # a DOCTYPE with entity declarations comes before the root element
+_DECLARES_ENTITIES = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _DOCX_HEADING_STYLE = re.compile(r"^(?:heading|제목)\s*([1-9])$", re.IGNORECASE)
 _DOCX_TITLE_STYLES = {"title", "제목"}
 _DOCX_LIST_STYLE = re.compile(r"^list (?:bullet|number)(?:\s*([1-9]))?$", re.IGNORECASE)
@@ -146,9 +149,23 @@ def _docx_table_rows(table: Any) -> list[str]:
     return rows
 
 
+def _refuse_entity_declarations(data: bytes, name: str) -> None:
+    """Word never writes a DOCTYPE; a part that declares entities is built to blow up when
+    they are expanded ("billion laughs"), so the file is refused with that reason."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith((".xml", ".rels")):
+                continue
+            with archive.open(info) as part:
+                prolog = part.read(_XML_PROLOG_BYTES)
+            if _DECLARES_ENTITIES.search(prolog) or _DECLARES_ENTITIES.search(prolog.replace(b"\x00", b"")):
+                raise XmlEntities(name)
+
+
 def docx_to_text(data: bytes, name: str, limits: LoadLimits) -> tuple[str, str | None]:
     """Text of the body in document order, and the core or Title-style title."""
     check_zip_directory(data, name, limits)
+    _refuse_entity_declarations(data, name)
     import docx
 
     try:
