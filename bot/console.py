@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from corpus.markers import place
 from corpus.store import DocumentInfo
 from retrieval.answer import Answer, Passage
 
@@ -31,11 +32,13 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
                 "end": p.end,
                 "heading": p.heading,
                 "section": list(p.section),
+                "same_as": list(p.same_as),
                 "cited": p.cited,
             }
             for p in answer.passages
         ],
         "missing_terms": list(answer.missing_terms),
+        "corrections": [{"typed": was, "read": now} for was, now in answer.corrections],
     }
 
 
@@ -47,6 +50,8 @@ def highlighted(passage: Passage) -> Text:
 
 
 def print_answer(console: Console, answer: Answer) -> None:
+    for was, now in answer.corrections:
+        console.print(Text(f"‘{was}’ → ‘{now}’(으)로 읽었습니다.", style="yellow"))
     if answer.answered:
         console.print(Text("답변: ", style="bold green") + Text(answer.text or ""))
     else:
@@ -58,8 +63,11 @@ def print_answer(console: Console, answer: Answer) -> None:
         console.print()
         console.print(Text("근거 구절:" if answer.answered else "관련 구절:", style="bold"))
     for passage in shown:
-        where = passage.title + (f" › {passage.heading}" if passage.heading else "")
+        spot = place(passage.heading, passage.section)
+        where = passage.title + (f" › {spot}" if spot and spot != passage.title else "")
         console.print(Text(f"[{passage.rank}] ", style="bold cyan") + Text(where, style="cyan"))
+        if passage.same_as:
+            console.print(Text(f"같은 내용: {', '.join(passage.same_as)}", style="cyan"))
         console.print(highlighted(passage), style="dim" if not passage.cited else None)
         console.print()
 

@@ -185,10 +185,10 @@ def evaluate(
 
 
 def _in_memory(settings, eval_set, sources, name, retrieval, top_k, context_of, errors) -> EvalRun:
-    """One setting over a temporary corpus; chunk embeddings are read from and kept in the store's vector cache."""
+    """One setting over a temporary corpus; chunk embeddings are read from and kept in a cache beside the store."""
     analyses = AnalysisCache(shared_analyzer(settings.user_dictionary))
     embedder = shared_embedder() if retrieval.matching != "lexical" else None
-    cache = Store(settings.store_path)
+    cache = Store(settings.vector_cache_path)
     try:
         with progress_bar(errors) as stage:
             return evaluate_in_memory(

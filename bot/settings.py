@@ -14,7 +14,7 @@ from dotenv import dotenv_values
 from platformdirs import user_data_dir
 
 from corpus.errors import QabotError
-from retrieval.settings import DEFAULT_SETTINGS, RetrievalSettings
+from retrieval.settings import DEFAULT_SETTINGS, MATCHING, RetrievalSettings
 
 DEFAULT_API_URL = "https://api.telegram.org"
 
@@ -54,6 +54,11 @@ class Settings:
     @property
     def vectors_path(self) -> Path:
         return self.data_dir / "index" / "vectors.npy"
+
+    @property
+    def vector_cache_path(self) -> Path:
+        """Embeddings `qabot eval` computes for temporary corpora: kept apart from the user's store."""
+        return self.data_dir / "cache" / "eval-vectors.sqlite3"
 
     @property
     def synonyms_path(self) -> Path:
@@ -107,4 +112,13 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         log_level=(environ.get("QABOT_LOG_LEVEL", "").strip() or "INFO").upper(),
         rate_limit_per_minute=_int(environ, "QABOT_RATE_LIMIT_PER_MINUTE", 20),
         max_upload_bytes=_int(environ, "QABOT_MAX_UPLOAD_MB", 20) * 1024 * 1024,
+        retrieval=DEFAULT_SETTINGS.with_changes(matching=_matching(environ.get("QABOT_MATCHING", ""))),
     )
+
+
+def _matching(raw: str) -> str:
+    """QABOT_MATCHING: hybrid (default), lexical (BM25 only: no embedding model loaded) or semantic."""
+    value = raw.strip().lower() or DEFAULT_SETTINGS.matching
+    if value not in MATCHING:
+        raise QabotError(f"QABOT_MATCHING은 {', '.join(MATCHING)} 중 하나여야 합니다: {raw!r}")
+    return value

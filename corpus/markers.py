@@ -74,3 +74,18 @@ def starts_unit(line: str) -> bool:
         or OUTLINE.match(stripped)
         or is_table_line(stripped)
     )
+
+
+# A section-path element that only numbers a part of its article: "②", "②–③", "9.–12.", "가.".
+_PART_LABEL = re.compile(r"^(?:[\u2460-\u2473\u3251-\u325f]|\d{1,3}\.|[가-하]\.|제\d+항)(?:\s*[–-]\s*\S+)?$")
+
+
+def place(heading: str, section: tuple[str, ...] | list[str]) -> str:
+    """Where a passage stands, for a citation: its innermost heading and the parts it covers,
+    e.g. "제50조(근로시간) ②" for the section path ("제4장 근로시간과 휴식", "제50조(근로시간)", "②")."""
+    path = [" ".join(part.split()) for part in section if part and part.strip()]
+    labels: list[str] = []
+    while path and _PART_LABEL.match(path[-1]):
+        labels.insert(0, path.pop())
+    innermost = path[-1] if path else " ".join((heading or "").split())
+    return " ".join(part for part in (innermost, *labels) if part)

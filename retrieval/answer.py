@@ -62,6 +62,7 @@ class Passage:
     highlights: tuple[tuple[int, int], ...]  # spans of `text` that match the question
     cited: bool  # the answer was taken from this passage
     section: tuple[str, ...] = ()  # structural path in the document, e.g. ("제2장 …", "제50조(근로시간)", "②")
+    same_as: tuple[str, ...] = ()  # titles of other documents holding the same text (not listed again)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Answer:
     text: str | None
     passages: tuple[Passage, ...]
     missing_terms: tuple[str, ...]
+    corrections: tuple[tuple[str, str], ...] = ()  # (as typed, as read) for words taken as typos
 
     @property
     def cited_passages(self) -> tuple[Passage, ...]:

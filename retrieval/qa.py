@@ -8,7 +8,7 @@ caller supplies the analysed question, the snapshot and a way to fetch chunks by
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,11 +23,13 @@ from retrieval.index import Hit, IndexSnapshot, TermStatistics
 from retrieval.rerank import rerank
 from retrieval.settings import RetrievalSettings
 from retrieval.terms import bigram_terms, index_terms
+from retrieval.typos import correct_typos
 from retrieval.vectors import DenseSnapshot
 
 ChunkFetcher = Callable[[Iterable[int]], dict[int, StoredChunk]]
 
 MIN_CANDIDATES = 5
+COPY_SIMILARITY = 0.9
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,17 @@ def answer_question(
     settings: RetrievalSettings,
     top_k: int = 5,
     semantic: SemanticQuery | None = None,
+    reanalyse: Callable[[str], Sequence[Token]] | None = None,
 ) -> Answer:
-    """Answer `question` (cleaned to `text`, analysed to `tokens`) with its top_k passages."""
+    """Answer `question` (cleaned to `text`, analysed to `tokens`) with its top_k passages.
+
+    With `reanalyse`, words the corpus does not know are first read as their one-jamo
+    neighbour it does know (retrieval/typos.py), and the answer says so."""
+    corrections: tuple[tuple[str, str], ...] = ()
+    if reanalyse is not None:
+        text, corrections = correct_typos(text, lambda terms: _frequencies(snapshot, terms))
+        if corrections:
+            tokens = reanalyse(text)
     wanted = max(top_k, MIN_CANDIDATES)
     depth = max(wanted, settings.rerank_depth) if settings.rerank_depth else wanted
     grams = bigram_terms(text)
@@ -73,6 +84,7 @@ def answer_question(
     ranked: list[tuple[float, StoredChunk]] = [(score, found[row_id]) for row_id, score in scored if row_id in found]
     if settings.rerank_depth and ranked:
         ranked = rerank(text, tokens, ranked, stats.idf, settings)
+    ranked, copies = collapse_copies(ranked)
     ranked = ranked[:wanted]
     missing = missing_terms(stats, tokens, settings)
     answer = extract_answer(
@@ -91,7 +103,45 @@ def answer_question(
         absent_names=absent_names(stats, tokens, missing),
         unit_similarity=semantic.unit_similarity if semantic is not None and cosines else None,
     )
-    return Answer(answer.question, answer.answered, answer.text, answer.passages[:top_k], answer.missing_terms)
+    passages = tuple(replace(p, same_as=copies.get(p.row_id, ())) for p in answer.passages[:top_k])
+    return Answer(answer.question, answer.answered, answer.text, passages, answer.missing_terms, corrections)
+
+
+def _frequencies(snapshot: IndexSnapshot, terms: list[str]) -> list[int]:
+    stats = snapshot.term_statistics(terms)
+    return [stats.document_frequency(term) for term in terms]
+
+
+def collapse_copies(
+    ranked: list[tuple[float, StoredChunk]],
+) -> tuple[list[tuple[float, StoredChunk]], dict[int, tuple[str, ...]]]:
+    """Passages without the near-copies of a better-ranked one from another document
+    (bills that share their 제안이유, a notice re-posted under a new title), and for each
+    kept passage the titles of the copies it stands for."""
+    kept: list[tuple[float, StoredChunk, set[str]]] = []
+    copies: dict[int, list[str]] = {}
+    for score, chunk in ranked:
+        grams = _text_grams(chunk.text)
+        original = next(
+            (k for k in kept if k[1].doc_id != chunk.doc_id and _similar(k[2], grams)), None
+        )
+        if original is None:
+            kept.append((score, chunk, grams))
+        elif chunk.title not in copies.setdefault(original[1].row_id, []) and chunk.title != original[1].title:
+            copies[original[1].row_id].append(chunk.title)
+    return [(score, chunk) for score, chunk, _ in kept], {row: tuple(titles) for row, titles in copies.items() if titles}
+
+
+def _text_grams(text: str) -> set[str]:
+    squashed = "".join(text.split())
+    return {squashed[at : at + 2] for at in range(len(squashed) - 1)}
+
+
+def _similar(one: set[str], other: set[str]) -> bool:
+    """Character-bigram Jaccard of at least COPY_SIMILARITY: the same text give or take a few words."""
+    if not one or not other:
+        return False
+    return len(one & other) >= COPY_SIMILARITY * len(one | other)
 
 
 def _fused(

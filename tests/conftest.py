@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,12 @@ from retrieval.analyzer import Analyzer, shared_analyzer
 from retrieval.engine import Engine
 
 DATA = Path(__file__).parent / "data"
+
+# Front ends started by tests match by BM25 alone unless a test asks for the embeddings:
+# embedding a corpus costs about 0.1 s a chunk, too much for every bot and CLI run of the
+# suite. tests/test_semantic.py and the quality gates use the model, with vectors cached
+# in tests/data/vectors so CI does not compute them again.
+os.environ.setdefault("QABOT_MATCHING", "lexical")
 
 
 @pytest.fixture(scope="session")

@@ -28,14 +28,14 @@ def _results(answer) -> list[InlineQueryResultArticle]:
         InlineQueryResultArticle(
             id="answer",
             title=(shorten(first_line, 100) or "답변") if answer.answered else REFUSAL,
-            description=" · ".join(unescape(citation(p.title, p.heading)) for p in cited)[:200]
+            description=" · ".join(unescape(citation(p.title, p.heading, p.section)) for p in cited)[:200]
             or ", ".join(answer.missing_terms)[:200]
             or "근거 구절과 함께 보냅니다",
             input_message_content=InputTextMessageContent(rendered.html),
         )
     ]
     for passage in answer.passages[: MAX_RESULTS - 1]:
-        where = unescape(citation(passage.title, passage.heading))
+        where = unescape(citation(passage.title, passage.heading, passage.section))
         results.append(
             InlineQueryResultArticle(
                 id=f"p{passage.rank}",

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.telegram.htmltext import MAX_MESSAGE_CHARS, bold_spans, escape, shorten, utf16_len, visible_len
+from corpus.markers import place
 from corpus.store import StoredChunk
 from retrieval.answer import Answer, Passage
 
@@ -51,10 +52,10 @@ class RenderedAnswer:
     cited_count: int  # the first cited_count of `shown` are cited
 
 
-def citation(title: str, heading: str) -> str:
-    """'title › heading' escaped; the heading is left out when it repeats the title."""
+def citation(title: str, heading: str, section: Sequence[str] = ()) -> str:
+    """'title › place' escaped, e.g. "근로기준법 › 제50조(근로시간) ②"; the place is left out when it repeats the title."""
     title = " ".join(title.split())
-    heading = " ".join((heading or "").split())
+    heading = place(heading, tuple(section))
     where = escape(shorten(title, TITLE_CHARS))
     if heading and heading != title and heading not in title:
         where += " › " + escape(shorten(heading, HEADING_CHARS))
@@ -122,7 +123,8 @@ def quote(text: str, heading: str, highlights: Sequence[tuple[int, int]], limit:
 
 def _passage_block(number: int, passage: Passage, limit: int, anchor: int | None = None) -> str:
     body = quote(passage.text, passage.heading, passage.highlights, limit, anchor)
-    return f"<b>[{number}]</b> {citation(passage.title, passage.heading)}\n<blockquote expandable>{body}</blockquote>"
+    same = f"\n<i>같은 내용: {escape(shorten(', '.join(passage.same_as), TITLE_CHARS * 2))}</i>" if passage.same_as else ""
+    return f"<b>[{number}]</b> {citation(passage.title, passage.heading, passage.section)}{same}\n<blockquote expandable>{body}</blockquote>"
 
 
 def _answer_lines(answer: Answer, cited: Sequence[Passage]) -> list[str]:
@@ -176,6 +178,8 @@ def _compose(answer: Answer, question_line: str, budget: tuple[int, int, int], a
     cited, related = shown_passages(answer)
     related = related[:related_count]
     sections = [question_line] if question_line else []
+    if answer.corrections:
+        sections.append(" ".join(f"<i>‘{escape(was)}’ → ‘{escape(now)}’</i>" for was, now in answer.corrections[:3]))
     sections.append(_head(answer, cited, answer_budget))
     first_lines = [line.strip() for line in (answer.text or "").split("\n") if line.strip()]
     if cited:
@@ -224,7 +228,7 @@ def render_passage(passage: Passage, number: int, limit: int = 600) -> str:
 def render_source(chunk: StoredChunk, before: StoredChunk | None, after: StoredChunk | None) -> str:
     """원문 보기: the whole passage, with the end of the one before and the start of the next."""
     for own, around in ((3000, 300), (2400, 200), (1800, 0)):
-        parts = [f"📄 <b>원문</b> · {citation(chunk.title, chunk.heading)}"]
+        parts = [f"📄 <b>원문</b> · {citation(chunk.title, chunk.heading, chunk.section)}"]
         if before is not None and around:
             tail = before.text[-around:]
             cut = tail.find(" ") + 1 if len(before.text) > around else 0
