@@ -54,7 +54,7 @@ def main() -> None:
     from retrieval.analyzer import shared_analyzer
     from retrieval.embedding import shared_embedder
     from retrieval.evaluation import load_eval_file
-    from retrieval.memory import AnalysisCache, MemoryCorpus
+    from retrieval.evaluation_corpus import AnalysisCache, MemoryCorpus
     from retrieval.settings import DEFAULT_SETTINGS
 
     data = Path(__file__).parent / "data"
