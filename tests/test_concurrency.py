@@ -26,6 +26,8 @@ from retrieval.engine import Engine
 from tests.reliability_bot import ADMIN_ID, SECOND_ADMIN_ID, SharedBot, fresh_id, shared_bot
 from tests.reliability_helpers import assert_index_matches_store, assert_store_consistent, big_document
 
+pytestmark = pytest.mark.slow  # two admins upload through the real bot while users ask
+
 MARKERS = {"a": "알파표식", "b": "베타표식", "c": "감마표식"}
 QUESTION = "알파표식 베타표식 감마표식"
 FACTS = {

@@ -198,6 +198,7 @@ def test_squad_eval_json_follows_the_contract_and_never_touches_the_store(
     assert not (data_dir / "qabot.sqlite3").exists()
 
 
+@pytest.mark.slow
 def test_compare_failures_and_report(squad_file: Path, data_dir: Path, tmp_path: Path, analyzer, capsys):
     report = tmp_path / "report.html"
     code = main(["eval", str(squad_file), "--compare", "whitespace", "default", "--failures", "2", "--report", str(report)])

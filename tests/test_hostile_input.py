@@ -482,6 +482,7 @@ def _ask(bot: SharedBot, user: int, text: str) -> BotMessage:
     "\u202e점검\u200b 암호는\u0007 무엇인가요?\u202c",
     ("점검 암호 " * 800)[:4096],  # the longest message Telegram lets a user send: refused as too long
 ])
+@pytest.mark.slow
 def test_markup_and_long_questions_get_valid_replies(bot: SharedBot, injected_doc: str | None, question: str) -> None:
     errors = len(bot.server.errors)
     reply = _ask(bot, fresh_id(), question)
@@ -491,6 +492,7 @@ def test_markup_and_long_questions_get_valid_replies(bot: SharedBot, injected_do
     assert bot.server.errors[errors:] == []  # the strict server accepted the HTML
 
 
+@pytest.mark.slow
 def test_markup_from_a_document_is_shown_as_text(bot: SharedBot, injected_doc: str | None) -> None:
     user = fresh_id()
     reply = _ask(bot, user, "점검 암호는 무엇인가요?")
@@ -507,6 +509,7 @@ def test_markup_from_a_document_is_shown_as_text(bot: SharedBot, injected_doc: s
     assert bot.server.errors == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", ["", " ", "가" * 256, ("<b>&" * 64), ("탈락한 팀 " * 40)[:256], "\u200b" * 256])
 def test_inline_queries_of_any_length_are_answered(bot: SharedBot, query: str) -> None:
     errors = len(bot.server.errors)
@@ -547,6 +550,7 @@ def test_forged_callback_data_is_answered_politely(bot: SharedBot) -> None:
     assert server.errors == []
 
 
+@pytest.mark.slow
 def test_buttons_with_another_users_question_ids(bot: SharedBot) -> None:
     """Someone else's question id in forged data: their vote is untouched, their question never shown."""
     server = bot.server
@@ -570,6 +574,7 @@ def test_buttons_with_another_users_question_ids(bot: SharedBot) -> None:
     assert server.errors == []
 
 
+@pytest.mark.slow
 def test_buttons_not_on_the_pressed_message_are_refused(bot: SharedBot) -> None:
     server = bot.server
     victim, forger = fresh_id(), fresh_id()
