@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from corpus.loaders import LoadLimits
-from corpus.store import Store
+from corpus.stores import open_store
 from retrieval import kernels
 from retrieval.analyzer import shared_analyzer
 from retrieval.engine import Engine
@@ -13,7 +13,7 @@ from bot.settings import Settings
 
 
 def open_engine(settings: Settings, warm_up: bool = True) -> Engine:
-    store = Store(settings.store_path)
+    store = open_store(settings.store_target)
     analyzer = shared_analyzer(settings.user_dictionary)
     if warm_up:  # pay Kiwi's first call and the search kernels' loading before the first question
         analyzer.warm_up()

@@ -22,7 +22,8 @@ from corpus.bundled import bundled_documents
 from corpus.document import Document, make_document
 from corpus.errors import DocumentRejected, DuplicateDocument, EmptyDocument, InvalidQuestion
 from corpus.loaders import LoadedText, LoadLimits, load_bytes, load_path, safe_filename
-from corpus.store import AnalysedChunk, DocumentInfo, IndexRow, Store, StoredChunk
+from corpus.store import AnalysedChunk, DocumentInfo, IndexRow, StoredChunk
+from corpus.stores import CorpusStore
 from retrieval.analyzer import Analyzer, Token, batches
 from retrieval.answer import Answer
 from retrieval.bm25 import BM25Params
@@ -109,7 +110,7 @@ def bm25_params(settings: RetrievalSettings) -> BM25Params:
 class Engine:
     def __init__(
         self,
-        store: Store,
+        store: CorpusStore,
         analyzer: Analyzer,
         settings: RetrievalSettings = DEFAULT_SETTINGS,
         index_path: Path | None = None,
