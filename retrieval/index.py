@@ -458,7 +458,7 @@ class IndexSnapshot:
     def save(self, path: Path, tag: dict[str, object]) -> None:
         """Write atomically: a crash mid-write leaves the previous file or none."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # workers sharing a data dir save apart
         names, doc_index = np.unique(self.doc_ids.astype(str), return_inverse=True) if len(self) else (
             np.empty(0, str), np.empty(0, np.int64)
         )
