@@ -468,6 +468,9 @@ class PostgresStore:
     def finish_update(self, update_id: int) -> None:
         self._query_none("UPDATE updates SET finished_at = %s WHERE update_id = %s", (time.time(), update_id))
 
+    def release_update(self, update_id: int) -> None:
+        self._query_none("DELETE FROM updates WHERE update_id = %s AND finished_at IS NULL", (update_id,))
+
     def count_rate_hit(self, key: str, limit: int, window: float) -> RateCount:
         """A shared sliding window; an advisory lock on the key makes one key's hits take turns."""
         now = time.time()

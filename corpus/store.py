@@ -591,6 +591,11 @@ class Store:
         with self._write_lock:
             self._connection().execute("UPDATE updates SET finished_at = ? WHERE update_id = ?", (time.time(), update_id))
 
+    def release_update(self, update_id: int) -> None:
+        """Give up an unfinished claim (handling failed): a redelivery may be claimed at once."""
+        with self._write_lock:
+            self._connection().execute("DELETE FROM updates WHERE update_id = ? AND finished_at IS NULL", (update_id,))
+
     def count_rate_hit(self, key: str, limit: int, window: float) -> RateCount:
         """Count an event of `key` if fewer than `limit` happened in the last `window` seconds."""
         now = time.time()

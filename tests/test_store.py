@@ -217,8 +217,11 @@ def test_an_update_is_claimed_by_one_worker_and_handled_once(target):
     assert first.claim_update(7, "a") is Claim.MINE
     assert second.claim_update(7, "b") is Claim.BUSY  # "a" is alive and handling it
     assert first.claim_update(7, "a") is Claim.BUSY  # a redelivery while "a" still works on it
-    first.finish_update(7)
-    assert second.claim_update(7, "b") is Claim.DONE
+    first.release_update(7)  # handling failed: the next delivery is anyone's
+    assert second.claim_update(7, "b") is Claim.MINE
+    second.finish_update(7)
+    second.release_update(7)  # a finished update stays finished
+    assert first.claim_update(7, "a") is Claim.DONE
     first.close()
     second.close()
 
