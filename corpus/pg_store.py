@@ -466,7 +466,7 @@ class PostgresStore:
         return claim
 
     def finish_update(self, update_id: int) -> None:
-        self._query_none("UPDATE updates SET finished_at = %s WHERE update_id = %s", (time.time(), update_id))
+        self._query_none("UPDATE updates SET finished_at = COALESCE(finished_at, %s) WHERE update_id = %s", (time.time(), update_id))
 
     def release_update(self, update_id: int) -> None:
         self._query_none("DELETE FROM updates WHERE update_id = %s AND finished_at IS NULL", (update_id,))

@@ -589,7 +589,7 @@ class Store:
 
     def finish_update(self, update_id: int) -> None:
         with self._write_lock:
-            self._connection().execute("UPDATE updates SET finished_at = ? WHERE update_id = ?", (time.time(), update_id))
+            self._connection().execute("UPDATE updates SET finished_at = COALESCE(finished_at, ?) WHERE update_id = ?", (time.time(), update_id))
 
     def release_update(self, update_id: int) -> None:
         """Give up an unfinished claim (handling failed): a redelivery may be claimed at once."""

@@ -9,6 +9,7 @@ stream of questions rather than in front of it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 BOT_MESSAGES_PER_SECOND = 30
 GROUP_MESSAGES_PER_MINUTE = 20
 FLOOD_RETRIES = 3
+REPLY_METHODS = frozenset(
+    {"sendMessage", "sendDocument", "editMessageText", "answerCallbackQuery", "answerInlineQuery"}
+)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 COMMANDS = [
@@ -58,21 +62,35 @@ def api_urls(settings: Settings) -> tuple[str, str]:
     return f"{settings.api_url}/bot", f"{settings.api_url}/file/bot"
 
 
-def flood_control(workers: int) -> AIORateLimiter:
+class FloodControl(AIORateLimiter):
     """Telegram's limits for outgoing messages, about 30/s per bot and 20/min per group,
-    shared out over the workers; a 429's retry_after is waited out and the call retried."""
-    return AIORateLimiter(
-        overall_max_rate=BOT_MESSAGES_PER_SECOND / workers,
-        group_max_rate=GROUP_MESSAGES_PER_MINUTE / workers,
-        max_retries=FLOOD_RETRIES,
-    )
+    shared out over `workers`; a 429's retry_after is waited out and the call retried.
+    `after_reply` is called as soon as a call that answers a user (a message, an edit, a
+    query answer) succeeded: a webhook worker notes there that the update was answered."""
+
+    def __init__(self, workers: int, after_reply: Callable[[], None] | None = None) -> None:
+        super().__init__(
+            overall_max_rate=BOT_MESSAGES_PER_SECOND / workers,
+            group_max_rate=GROUP_MESSAGES_PER_MINUTE / workers,
+            max_retries=FLOOD_RETRIES,
+        )
+        self.after_reply = after_reply
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        result = await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        if self.after_reply is not None and endpoint in REPLY_METHODS:
+            self.after_reply()
+        return result
 
 
-def build_application(settings: Settings, engine: Engine, workers: int = 1) -> Application:
+def build_application(
+    settings: Settings, engine: Engine, workers: int = 1, after_reply: Callable[[], None] | None = None
+) -> Application:
     """The Application for these settings, talking to settings.api_url, answering from `engine`.
 
     One of `workers` processes serving the same bot: flood control takes its share of the
-    limits. Several workers, or a shared database, count the per-user rate limit in the store."""
+    limits (and calls `after_reply`, see FloodControl). Several workers, or a shared
+    database, count the per-user rate limit in the store."""
     base_url, base_file_url = api_urls(settings)
     builder = (
         Application.builder()
@@ -88,7 +106,7 @@ def build_application(settings: Settings, engine: Engine, workers: int = 1) -> A
         )
         .read_timeout(15)
         .write_timeout(30)
-        .rate_limiter(flood_control(workers))
+        .rate_limiter(FloodControl(workers, after_reply))
         .post_init(on_startup)
     )
     if settings.local_mode:

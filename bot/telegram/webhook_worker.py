@@ -9,11 +9,13 @@ claimed in the shared store by its update_id before it is handled:
 - finished already (a redelivery after a lost answer): answer 200 without handling it;
 - held by a live worker: answer 503, and Telegram delivers it again later.
 Telegram redelivers whatever did not get a 2xx, so a worker killed mid-update loses nothing:
-its claims are taken over once its heartbeat is WORKER_STALE_SECONDS old. What is left is
-the moment between a reply being sent and the claim being marked finished; a kill exactly
-there sends that reply twice. Slow corpus changes (uploads, /add, /remove) run beside the
-stream and are marked finished when started; an upload cut short is reported by the
-interrupted-upload notice instead.
+its claims are taken over once its heartbeat is WORKER_STALE_SECONDS old. The claim is
+marked finished the moment the reply's API call returns (FloodControl's after_reply, with
+the update found through a context variable), not when the handler ends: what is left is
+the millisecond between Telegram accepting the reply and that write, where a kill would
+send the reply twice; no transaction can span Telegram and the store. Slow corpus changes
+(uploads, /add, /remove) run beside the stream and count as answered at their first
+message; an upload cut short is reported by the interrupted-upload notice instead.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import secrets
 import signal
 import socket
 import threading
+from contextvars import ContextVar
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event as ProcessEvent
 from urllib.parse import urlparse
@@ -53,6 +56,8 @@ HEARTBEAT_SECONDS = 1.0
 STOP_GRACE_SECONDS = 3.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
+_handling: ContextVar[int | None] = ContextVar("handling", default=None)  # the update being handled
+
 
 @dataclass(frozen=True)
 class WorkerPlan:
@@ -76,8 +81,9 @@ def webhook_path(url: str) -> str:
 class Receiver:
     """Checks, claims and handles deliveries; answers with the HTTP status to send back."""
 
-    def __init__(self, application: Application, store: CorpusStore, worker_id: str, secret: str) -> None:
-        self.application = application
+    application: Application  # set once built: it calls back into `replied`
+
+    def __init__(self, store: CorpusStore, worker_id: str, secret: str) -> None:
         self.store = store
         self.worker_id = worker_id
         self.secret = secret
@@ -96,6 +102,7 @@ class Receiver:
         if claim is Claim.BUSY:
             return 503
         self.in_flight += 1
+        _handling.set(update.update_id)  # this request's own context: handlers and their tasks see it
         try:
             await self.application.process_update(update)
         except BaseException:
@@ -105,6 +112,13 @@ class Receiver:
             self.in_flight -= 1
         await asyncio.to_thread(self.store.finish_update, update.update_id)
         return 200
+
+    def replied(self) -> None:
+        """The update being handled was answered: mark it finished now, before anything else
+        runs (a blocking write of a millisecond on the event loop, which is the point)."""
+        update_id = _handling.get()
+        if update_id is not None:
+            self.store.finish_update(update_id)
 
 
 class _Delivery(tornado.web.RequestHandler):
@@ -146,16 +160,19 @@ def run_worker(plan: WorkerPlan, ready: ProcessEvent) -> None:
     engine = open_engine(settings)
     worker_id = new_worker_id()
     heartbeat = _Heartbeat(engine.store, worker_id)
+    receiver = Receiver(engine.store, worker_id, plan.secret)
     try:
         with FreshnessWatcher(engine):
-            asyncio.run(_serve(plan, build_application(settings, engine, plan.workers), engine.store, worker_id, ready))
+            receiver.application = build_application(settings, engine, plan.workers, after_reply=receiver.replied)
+            asyncio.run(_serve(plan, receiver, ready))
     finally:
         heartbeat.stop()
         engine.close()
     log.info("worker %d stopped", plan.index)
 
 
-async def _serve(plan: WorkerPlan, application: Application, store: CorpusStore, worker_id: str, ready: ProcessEvent) -> None:
+async def _serve(plan: WorkerPlan, receiver: Receiver, ready: ProcessEvent) -> None:
+    application = receiver.application
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in _STOP_SIGNALS:
@@ -164,11 +181,10 @@ async def _serve(plan: WorkerPlan, application: Application, store: CorpusStore,
     if plan.announce:
         await on_startup(application)
     await application.start()
-    receiver = Receiver(application, store, worker_id, plan.secret)
     path = re.escape(webhook_path(plan.settings.webhook_url or ""))
     server = HTTPServer(tornado.web.Application([(path, _Delivery, {"receiver": receiver})]))
     server.add_sockets(bind_sockets(plan.settings.webhook_port, address="0.0.0.0", reuse_port=True))
-    log.info("webhook worker %d (%s) listening on port %d", plan.index, worker_id, plan.settings.webhook_port)
+    log.info("webhook worker %d (%s) listening on port %d", plan.index, receiver.worker_id, plan.settings.webhook_port)
     ready.set()
     await stop.wait()
     server.stop()  # no new connections; the deliveries being handled are answered first
