@@ -34,6 +34,7 @@ class Settings:
     database_url: str | None = field(default=None, repr=False)  # None: SQLite in data_dir
     log_level: str = "INFO"
     rate_limit_per_minute: int = 20
+    messages_per_second: int = 30  # Telegram's limit per bot; paid broadcasts may go higher
     max_upload_bytes: int = 20 * 1024 * 1024
     retrieval: RetrievalSettings = DEFAULT_SETTINGS
 
@@ -120,5 +121,6 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         database_url=_database_url(environ.get("QABOT_DATABASE_URL", "").strip()),
         log_level=(environ.get("QABOT_LOG_LEVEL", "").strip() or "INFO").upper(),
         rate_limit_per_minute=_int(environ, "QABOT_RATE_LIMIT_PER_MINUTE", 20),
+        messages_per_second=max(1, _int(environ, "QABOT_MESSAGES_PER_SECOND", 30)),
         max_upload_bytes=_int(environ, "QABOT_MAX_UPLOAD_MB", 20) * 1024 * 1024,
     )

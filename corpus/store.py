@@ -30,6 +30,7 @@ SCHEMA_VERSION = 3  # 2: chunks.section, vectors; 3: workers, updates, rate_hits
 
 WORKER_STALE_SECONDS = 5.0  # a worker not seen for this long is dead: its claims may be taken over
 FINISHED_UPDATES_KEPT_SECONDS = 86_400.0  # Telegram gives up redelivering long before this
+CHANGE_POLL_SECONDS = 0.1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -553,9 +554,14 @@ class Store:
         }
 
     def wait_for_change(self, timeout: float) -> None:
-        """Return after `timeout`: another process's change is seen by comparing `generation`
-        (SQLite has no notifications; the caller polls)."""
-        time.sleep(timeout)
+        """Return when the generation moves, or after `timeout`: SQLite has no notifications,
+        so it is read every CHANGE_POLL_SECONDS (a read of one row of a local file)."""
+        deadline = time.monotonic() + timeout
+        seen = self.generation
+        while time.monotonic() < deadline:
+            time.sleep(min(CHANGE_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            if self.generation != seen:
+                return
 
     def heartbeat(self, worker: str) -> None:
         """Note that `worker` is alive; forget long-finished updates and long-gone workers."""

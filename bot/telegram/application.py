@@ -34,7 +34,6 @@ from retrieval.engine import Engine
 
 log = logging.getLogger(__name__)
 
-BOT_MESSAGES_PER_SECOND = 30
 GROUP_MESSAGES_PER_MINUTE = 20
 FLOOD_RETRIES = 3
 REPLY_METHODS = frozenset(
@@ -63,20 +62,24 @@ def api_urls(settings: Settings) -> tuple[str, str]:
 
 
 class FloodControl(AIORateLimiter):
-    """Telegram's limits for outgoing messages, about 30/s per bot and 20/min per group,
-    shared out over `workers`; a 429's retry_after is waited out and the call retried.
-    `after_reply` is called as soon as a call that answers a user (a message, an edit, a
-    query answer) succeeded: a webhook worker notes there that the update was answered."""
+    """Telegram's limits for outgoing messages, `per_second` per bot (30 unless paid
+    broadcasts raise it) and 20/min per group, shared out over `workers`; a 429's
+    retry_after is waited out and the call retried. Chat actions ("typing…") are no
+    messages and pass. `after_reply` is called as soon as a call that answers a user (a
+    message, an edit, a query answer) succeeded: a webhook worker notes there that the
+    update was answered."""
 
-    def __init__(self, workers: int, after_reply: Callable[[], None] | None = None) -> None:
+    def __init__(self, workers: int, per_second: int = 30, after_reply: Callable[[], None] | None = None) -> None:
         super().__init__(
-            overall_max_rate=BOT_MESSAGES_PER_SECOND / workers,
+            overall_max_rate=per_second / workers,
             group_max_rate=GROUP_MESSAGES_PER_MINUTE / workers,
             max_retries=FLOOD_RETRIES,
         )
         self.after_reply = after_reply
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        if endpoint == "sendChatAction":
+            return await callback(*args, **kwargs)
         result = await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         if self.after_reply is not None and endpoint in REPLY_METHODS:
             self.after_reply()
@@ -106,7 +109,7 @@ def build_application(
         )
         .read_timeout(15)
         .write_timeout(30)
-        .rate_limiter(FloodControl(workers, after_reply))
+        .rate_limiter(FloodControl(workers, settings.messages_per_second, after_reply))
         .post_init(on_startup)
     )
     if settings.local_mode:

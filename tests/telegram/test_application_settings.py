@@ -57,6 +57,7 @@ def test_webhook_secret_comes_from_the_environment_else_is_random_per_start(tmp_
 def test_flood_control_retries_after_a_429_and_reports_replies():
     replies: list[str] = []
     control = FloodControl(workers=2, after_reply=lambda: replies.append("replied"))
+    assert control._base_limiter.max_rate == 15  # this worker's share of 30 messages/s
     calls: list[float] = []
 
     async def flooded_once(*args, **kwargs):
