@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from corpus.loaders import LoadLimits
-from corpus.store import Store
+from corpus.stores import open_store
 from retrieval.acceleration import COMPILED, use_compiled
 from retrieval.analyzer import shared_analyzer
 from retrieval.embedding import shared_embedder
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def open_engine(settings: Settings, warm_up: bool = True) -> Engine:
     COMPILED.use_cache_fallback(settings.numba_cache_dir)
     _rename_legacy_index(settings)
-    store = Store(settings.store_path)
+    store = open_store(settings.store_target)
     analyzer = shared_analyzer(settings.user_dictionary)
     if warm_up:  # pay Kiwi's first call before the first question
         analyzer.warm_up()

@@ -29,6 +29,16 @@ from bot.korean_argparse import KoreanArgumentParser
 from bot.settings import Settings, load_settings
 
 
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"정수가 아닙니다: {raw!r}") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"1 이상이어야 합니다: {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = KoreanArgumentParser(
         prog="qabot",
@@ -59,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--top", type=int, default=10, metavar="K", help="질문마다 가져올 구절 수 (기본 10)")
     add_eval_arguments(evaluate)
 
-    commands.add_parser("serve", help="텔레그램 봇을 실행합니다", description="TELEGRAM_BOT_TOKEN이 필요합니다.")
+    serve = commands.add_parser("serve", help="텔레그램 봇을 실행합니다", description="TELEGRAM_BOT_TOKEN이 필요합니다.")
+    serve.add_argument(
+        "--workers", type=_positive, default=1, metavar="N",
+        help="웹훅 포트를 함께 쓰는 작업자 프로세스 수 (기본 1; 2 이상은 TELEGRAM_WEBHOOK_URL 필요)",
+    )
 
     bench = commands.add_parser("bench", help="속도와 메모리를 참조 구현과 나란히 측정합니다")
     bench.add_argument("--data", type=Path, metavar="SQUAD.json", help="SQuAD 형식 파일 (기본: 내장 KorQuAD 표본)")
@@ -182,7 +196,7 @@ def dispatch(settings: Settings, args: argparse.Namespace, console: Console, err
     if args.command == "serve":
         from bot.telegram.serve import run_serve
 
-        return run_serve(settings)
+        return run_serve(settings, args.workers)
     if args.command == "bench":
         from bot.bench_command import run_bench
 

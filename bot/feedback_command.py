@@ -25,7 +25,8 @@ from rich.console import Console
 
 from bot.settings import Settings
 from corpus.errors import QabotError
-from corpus.store import FeedbackCase, Store
+from corpus.store import FeedbackCase
+from corpus.stores import open_store
 
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s+")
 
@@ -81,7 +82,7 @@ def _write(path: Path, rows: list[dict]) -> None:
 
 
 def run_feedback(settings: Settings, args: argparse.Namespace, console: Console) -> int:
-    store = Store(settings.store_path)
+    store = open_store(settings.store_target)
     try:
         ready, review = to_rows(store.feedback_cases())
     finally:

@@ -1,4 +1,5 @@
-"""The SQLite store: documents, their chunks with analysed tokens, questions and feedback.
+"""The SQLite store: documents, their chunks with analysed tokens, questions and feedback,
+and what several bot workers share (update claims, heartbeats, per-user rate limits).
 
 One file under the data dir, WAL mode so readers never wait for the writer. Each added
 document is one transaction: a crash leaves it wholly present or wholly absent. The
@@ -11,10 +12,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +26,11 @@ from corpus.chunker import Chunk
 from corpus.document import Document
 from corpus.errors import DocumentNotFound, DuplicateDocument, StoreError
 
-SCHEMA_VERSION = 2  # 2: chunks.section, vectors
+SCHEMA_VERSION = 3  # 2: chunks.section, vectors; 3: workers, updates, rate_hits, rate_notices
+
+WORKER_STALE_SECONDS = 5.0  # a worker not seen for this long is dead: its claims may be taken over
+FINISHED_UPDATES_KEPT_SECONDS = 86_400.0  # Telegram gives up redelivering long before this
+CHANGE_POLL_SECONDS = 0.1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -79,6 +86,17 @@ CREATE TABLE IF NOT EXISTS vectors (
     vector BLOB NOT NULL,
     PRIMARY KEY (model, text_sha256)
 );
+CREATE TABLE IF NOT EXISTS workers (id TEXT PRIMARY KEY, seen_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS updates (
+    update_id INTEGER PRIMARY KEY,
+    worker TEXT NOT NULL,
+    claimed_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS updates_by_finish ON updates(finished_at);
+CREATE TABLE IF NOT EXISTS rate_hits (key TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS rate_hits_by_key ON rate_hits(key, at);
+CREATE TABLE IF NOT EXISTS rate_notices (key TEXT PRIMARY KEY, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS feedback (
     question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
     user_id TEXT NOT NULL,
@@ -155,6 +173,41 @@ class FeedbackCase:
     answer: str | None
     evidence: str | None
     score: int
+
+
+class Claim(Enum):
+    """What claiming an incoming update found: handle it, it was handled, or a live worker has it."""
+
+    MINE = "mine"
+    DONE = "done"
+    BUSY = "busy"
+
+
+@dataclass(frozen=True)
+class RateCount:
+    """One counted (or refused) event of a shared per-key rate limit."""
+
+    allowed: bool
+    retry_after: float = 0.0  # seconds until the next event is allowed
+    notify: bool = False  # the first refusal since the window's oldest event
+
+
+def decide_claim(holder: str | None, finished: bool, holder_seen_at: float | None, worker: str, now: float) -> Claim:
+    """Whether `worker` may handle an update that `holder` claimed before (None: nobody did)."""
+    if holder is None:
+        return Claim.MINE
+    if finished:
+        return Claim.DONE
+    alive = holder_seen_at is not None and now - holder_seen_at < WORKER_STALE_SECONDS
+    return Claim.BUSY if alive or holder == worker else Claim.MINE
+
+
+def decide_rate(times: Sequence[float], notified_at: float | None, limit: int, window: float, now: float) -> RateCount:
+    """A sliding-window decision from the key's event times inside the window, oldest first."""
+    if len(times) < limit:
+        return RateCount(True)
+    oldest = times[0]
+    return RateCount(False, max(0.0, oldest + window - now), notified_at is None or notified_at < oldest)
 
 
 def chunk_key(doc_id: str, ordinal: int) -> str:
@@ -278,19 +331,19 @@ class Store:
 
     def add_document(self, document: Document, chunks: Sequence[AnalysedChunk], added_by: str) -> DocumentInfo:
         """Store the document and its chunks in one transaction; refuse duplicates by hash."""
-        with self._write_lock:
+        with self._write_lock, self._corpus_change() as connection:
+            # checked inside the write transaction: another process may add the same text
             existing = self.find_duplicate(document.sha256)
             if existing:
                 raise DuplicateDocument(existing.id, existing.title)
             doc_id = self._free_id(document.sha256)
             info = DocumentInfo(doc_id, document.title, document.source, len(chunks), _now(), added_by)
-            with self._corpus_change() as connection:
-                connection.execute(
-                    "INSERT INTO documents(id, title, source, text, sha256, added_at, added_by, chunk_count)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (doc_id, info.title, info.source, document.text, document.sha256, info.added_at, added_by, len(chunks)),
-                )
-                connection.executemany(_INSERT_CHUNK, (_chunk_row(doc_id, analysed) for analysed in chunks))
+            connection.execute(
+                "INSERT INTO documents(id, title, source, text, sha256, added_at, added_by, chunk_count)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, info.title, info.source, document.text, document.sha256, info.added_at, added_by, len(chunks)),
+            )
+            connection.executemany(_INSERT_CHUNK, (_chunk_row(doc_id, analysed) for analysed in chunks))
         return info
 
     def replace_chunks(self, doc_id: str, chunks: Sequence[AnalysedChunk], analysis: str) -> None:
@@ -503,6 +556,73 @@ class Store:
             "feedback_up": count("SELECT COUNT(*) FROM feedback WHERE value = 1"),
             "feedback_down": count("SELECT COUNT(*) FROM feedback WHERE value = -1"),
         }
+
+    def wait_for_change(self, timeout: float) -> None:
+        """Return when the generation moves, or after `timeout`: SQLite has no notifications,
+        so it is read every CHANGE_POLL_SECONDS (a read of one row of a local file)."""
+        deadline = time.monotonic() + timeout
+        seen = self.generation
+        while time.monotonic() < deadline:
+            time.sleep(min(CHANGE_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            if self.generation != seen:
+                return
+
+    def heartbeat(self, worker: str) -> None:
+        """Note that `worker` is alive; forget long-finished updates and long-gone workers."""
+        now = time.time()
+        with self._write_lock, self._transaction() as connection:
+            connection.execute(
+                "INSERT INTO workers(id, seen_at) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET seen_at = excluded.seen_at",
+                (worker, now),
+            )
+            connection.execute("DELETE FROM updates WHERE finished_at < ?", (now - FINISHED_UPDATES_KEPT_SECONDS,))
+            connection.execute("DELETE FROM workers WHERE seen_at < ?", (now - FINISHED_UPDATES_KEPT_SECONDS,))
+            connection.execute("DELETE FROM rate_hits WHERE at < ?", (now - FINISHED_UPDATES_KEPT_SECONDS,))
+
+    def claim_update(self, update_id: int, worker: str) -> Claim:
+        """Claim an incoming update for `worker`, unless it was handled or a live worker handles it."""
+        now = time.time()
+        with self._write_lock, self._transaction() as connection:
+            row = connection.execute(
+                "SELECT u.worker, u.finished_at IS NOT NULL, w.seen_at FROM updates u"
+                " LEFT JOIN workers w ON w.id = u.worker WHERE u.update_id = ?",
+                (update_id,),
+            ).fetchone()
+            claim = decide_claim(*(row or (None, False, None)), worker, now)
+            if claim is Claim.MINE:
+                connection.execute(
+                    "INSERT INTO updates(update_id, worker, claimed_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT(update_id) DO UPDATE SET worker = excluded.worker, claimed_at = excluded.claimed_at",
+                    (update_id, worker, now),
+                )
+        return claim
+
+    def finish_update(self, update_id: int) -> None:
+        with self._write_lock:
+            self._connection().execute("UPDATE updates SET finished_at = COALESCE(finished_at, ?) WHERE update_id = ?", (time.time(), update_id))
+
+    def release_update(self, update_id: int) -> None:
+        """Give up an unfinished claim (handling failed): a redelivery may be claimed at once."""
+        with self._write_lock:
+            self._connection().execute("DELETE FROM updates WHERE update_id = ? AND finished_at IS NULL", (update_id,))
+
+    def count_rate_hit(self, key: str, limit: int, window: float) -> RateCount:
+        """Count an event of `key` if fewer than `limit` happened in the last `window` seconds."""
+        now = time.time()
+        with self._write_lock, self._transaction() as connection:
+            connection.execute("DELETE FROM rate_hits WHERE key = ? AND at <= ?", (key, now - window))
+            times = [at for (at,) in connection.execute("SELECT at FROM rate_hits WHERE key = ? ORDER BY at", (key,))]
+            notice = connection.execute("SELECT at FROM rate_notices WHERE key = ?", (key,)).fetchone()
+            decision = decide_rate(times, notice[0] if notice else None, limit, window, now)
+            if decision.allowed:
+                connection.execute("INSERT INTO rate_hits(key, at) VALUES (?, ?)", (key, now))
+                connection.execute("DELETE FROM rate_notices WHERE key = ?", (key,))
+            else:
+                connection.execute(
+                    "INSERT INTO rate_notices(key, at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET at = excluded.at",
+                    (key, now),
+                )
+        return decision
 
 
 def _chunk_row(doc_id: str, analysed: AnalysedChunk) -> tuple:

@@ -22,7 +22,8 @@ from corpus.document import Document, make_document
 from corpus.errors import DocumentRejected, DuplicateDocument, EmptyDocument, InvalidQuestion
 from corpus.loaders import LoadedText, LoadLimits, load_bytes, load_path, safe_filename
 from corpus.normalize import normalize_characters
-from corpus.store import AnalysedChunk, DocumentInfo, IndexRow, Store, StoredChunk
+from corpus.store import AnalysedChunk, DocumentInfo, IndexRow, StoredChunk
+from corpus.stores import CorpusStore
 from retrieval.analyzer import Analyzer, Token, batches
 from retrieval.answer import Answer
 from retrieval.bm25 import BM25Params
@@ -104,7 +105,7 @@ def bm25_params(settings: RetrievalSettings) -> BM25Params:
 class Engine:
     def __init__(
         self,
-        store: Store,
+        store: CorpusStore,
         analyzer: Analyzer,
         settings: RetrievalSettings = DEFAULT_SETTINGS,
         index_path: Path | None = None,
@@ -124,6 +125,8 @@ class Engine:
         self._saver: threading.Thread | None = None
         self._verifier: threading.Thread | None = None
         self._reanalyse_if_stale()
+        # the corpus generation the snapshot holds all of: read before the rows it is built from
+        self.generation = self.store.generation
         self.snapshot = self._open_index()
         uses_vectors = embedder is not None and settings.matching != "lexical"
         self.semantic = SemanticIndex(store, embedder, vectors_path) if uses_vectors else None
@@ -161,7 +164,7 @@ class Engine:
         self.store.mark_analysed(current)
 
     def _index_tag(self) -> dict[str, object]:
-        return {"generation": self.store.generation, "settings": self.settings.index_fingerprint()}
+        return {"generation": self.generation, "settings": self.settings.index_fingerprint()}
 
     def _open_index(self) -> IndexSnapshot:
         params = bm25_params(self.settings)
@@ -177,9 +180,10 @@ class Engine:
     def _rebuild(self) -> IndexSnapshot:
         started = time.perf_counter()
         params = bm25_params(self.settings)
+        tag = self._index_tag()
         snapshot = IndexSnapshot.build((to_index_entry(row, self.settings) for row in self.store.index_rows()), params)
         log.debug("index built from the store: %d chunks in %.2f s", len(snapshot), time.perf_counter() - started)
-        self._save(snapshot, self._index_tag())
+        self._save(snapshot, tag)
         return snapshot
 
     def wait_for_index_check(self) -> None:
@@ -193,7 +197,42 @@ class Engine:
             return
         log.warning("index file %s is damaged (checksum); rebuilding from the store", self.index_path)
         with self._change_lock:
+            self.generation = self.store.generation
             self.snapshot = self._rebuild()
+
+    def refresh(self) -> bool:
+        """Catch up with corpus changes other processes committed (other workers, the CLI):
+        the next snapshot is built beside the current one from the store's documents and
+        swapped in whole, so a question sees the old corpus or the new one. False: nothing
+        had changed."""
+        with self._change_lock:
+            generation = self.store.generation
+            if generation == self.generation:
+                return False
+            if self.store.analysis != self.analyzer.signature:  # re-chunked elsewhere: same ids, new rows
+                self.generation = generation
+                self.snapshot = self._rebuild()
+                return True
+            stored = {info.id for info in self.store.documents()}
+            held = set(self.snapshot.doc_ids.tolist())
+            snapshot = self.snapshot
+            for doc_id in held - stored:
+                snapshot = snapshot.without_document(doc_id)
+            entries = [
+                to_index_entry(row, self.settings) for doc_id in sorted(stored - held) for row in self.store.index_rows(doc_id)
+            ]
+            if entries:
+                snapshot = snapshot.with_entries(entries)
+            self.snapshot, self.generation = snapshot, generation
+            log.info("index caught up with generation %d: +%d -%d documents", generation, len(stored - held), len(held - stored))
+            self._save_in_background(snapshot)
+        return True
+
+    def _after_own_change(self, changes: int) -> None:
+        """Advance the generation past this process's own `changes` (change lock held) unless
+        another process changed the corpus meanwhile: then refresh() catches up with both."""
+        if self.store.generation == self.generation + changes:
+            self.generation += changes
 
     def _save(self, snapshot: IndexSnapshot, tag: dict[str, object]) -> None:
         if self.index_path is None:
@@ -303,6 +342,7 @@ class Engine:
             finally:
                 if entries:
                     self.snapshot = self.snapshot.with_entries(entries)
+                    self._after_own_change(sum(isinstance(o, DocumentInfo) for o in outcomes))
                     self._save_in_background(self.snapshot)
                     if self.semantic is not None:
                         self.semantic.enqueue([(entry.row_id, entry.doc_id) for entry in entries])
@@ -349,6 +389,7 @@ class Engine:
             except BaseException:
                 self.snapshot = previous
                 raise
+            self._after_own_change(1)
             self._save_in_background(self.snapshot)
             if self.semantic is not None:
                 self.semantic.remove_document(info.id)

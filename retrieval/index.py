@@ -17,6 +17,7 @@ checked before use for small files, in the background for large ones (see Engine
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -502,6 +503,14 @@ class IndexSnapshot:
         }
         header_bytes = json.dumps(header).encode()
         start = _aligned(len(MAGIC) + 8 + len(header_bytes))
+        # workers sharing a data dir take turns writing the temporary file
+        with open(path.with_name(path.name + ".lock"), "wb") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._write(temporary, header_bytes, start, arrays)
+            os.replace(temporary, path)
+
+    @staticmethod
+    def _write(temporary: Path, header_bytes: bytes, start: int, arrays: dict[str, np.ndarray]) -> None:
         with open(temporary, "wb") as handle:
             handle.write(MAGIC + len(header_bytes).to_bytes(8, "little") + header_bytes)
             handle.write(b"\0" * (start - handle.tell()))
@@ -510,7 +519,6 @@ class IndexSnapshot:
                 handle.write(b"\0" * (_aligned(values.nbytes) - values.nbytes))
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
 
     @classmethod
     def load(cls, path: Path, tag: dict[str, object], params: BM25Params) -> IndexSnapshot | None:

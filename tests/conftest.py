@@ -11,6 +11,7 @@ import pytest
 from corpus.store import Store
 from retrieval.analyzer import Analyzer, shared_analyzer
 from retrieval.engine import Engine
+from tests.postgres import fresh_schema
 
 DATA = Path(__file__).parent / "data"
 
@@ -39,3 +40,10 @@ def empty_engine(tmp_path: Path, analyzer: Analyzer) -> Iterator[Engine]:
 def bundled_engine(empty_engine: Engine) -> Engine:
     empty_engine.seed_if_new()
     return empty_engine
+
+
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    """A PostgreSQL URL on a fresh schema of this test's own (see tests/postgres.py)."""
+    with fresh_schema() as url:
+        yield url

@@ -41,8 +41,10 @@ def fresh_id() -> int:
 class BotRun(BotProcess):
     """One `python -m bot` process for the reliability tests: both admins, output in log files."""
 
-    def __init__(self, server: BotApiServer, data_dir: Path, log_dir: Path, **env: str) -> None:
-        super().__init__(server, data_dir, log_dir, admin_ids=f"{ADMIN_ID},{SECOND_ADMIN_ID}", **env)
+    def __init__(
+        self, server: BotApiServer, data_dir: Path, log_dir: Path, args: tuple[str, ...] = (), **env: str
+    ) -> None:
+        super().__init__(server, data_dir, log_dir, admin_ids=f"{ADMIN_ID},{SECOND_ADMIN_ID}", args=args, **env)
 
 
 WRONG_TOKEN = "424242:WRONGsecretTOKEN-rejected_Q8z1x"

@@ -17,13 +17,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.telegram.htmltext import escape, shorten
-from corpus.store import Store
+from corpus.stores import CorpusStore
 
 log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def remembered_upload(store: Store, message: Message, label: str) -> AsyncIterator[None]:
+async def remembered_upload(store: CorpusStore, message: Message, label: str) -> AsyncIterator[None]:
     notify = json.dumps({"chat_id": message.chat_id, "message_id": message.message_id})
     addition = store.begin_addition(label, f"telegram:{message.from_user.id if message.from_user else ''}", notify)
     try:
@@ -32,7 +32,7 @@ async def remembered_upload(store: Store, message: Message, label: str) -> Async
         store.end_addition(addition)
 
 
-async def report_interrupted_uploads(application: Application, store: Store) -> None:
+async def report_interrupted_uploads(application: Application, store: CorpusStore) -> None:
     """Tell each admin whose upload a crash cut short to check /docs and resend it."""
     for addition in store.interrupted_additions():
         try:

@@ -1,4 +1,5 @@
-"""A per-user sliding-window rate limit for questions, with one polite notice per burst."""
+"""A per-user sliding-window rate limit for questions, with one polite notice per burst:
+in memory for one process, or kept in the store when several workers share the users."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from corpus.stores import CorpusStore
 
 WINDOW_SECONDS = 60.0
 _PRUNE_AT = 10_000  # users tracked before idle ones are forgotten
@@ -56,6 +59,21 @@ class RateLimiter:
         for user_id in [u for u, t in self._times.items() if not t or t[-1] <= now - self.window]:
             del self._times[user_id]
             self._notified.pop(user_id, None)
+
+
+class SharedRateLimiter:
+    """The same limit counted in the store, so every worker and machine sees one window per user."""
+
+    def __init__(self, store: CorpusStore, per_minute: int, window: float = WINDOW_SECONDS) -> None:
+        self.store = store
+        self.per_minute = per_minute
+        self.window = window
+
+    def hit(self, user_id: int) -> Decision:
+        if self.per_minute <= 0:
+            return Decision(True)
+        counted = self.store.count_rate_hit(f"question:{user_id}", self.per_minute, self.window)
+        return Decision(counted.allowed, counted.retry_after, counted.notify)
 
 
 def rate_limited_message(retry_after: float) -> str:

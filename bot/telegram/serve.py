@@ -1,18 +1,18 @@
 """`qabot serve` / `python -m bot`: run the Telegram bot until SIGINT or SIGTERM.
 
-Long polling by default; webhook mode when TELEGRAM_WEBHOOK_URL is set (PTB listens on
-TELEGRAM_WEBHOOK_PORT at the URL's path, behind an HTTPS proxy). Without a token it
-explains how to get one and exits 2.
+Long polling by default; webhook mode when TELEGRAM_WEBHOOK_URL is set: `--workers N`
+processes share TELEGRAM_WEBHOOK_PORT behind an HTTPS proxy (bot/telegram/workers.py).
+Long polling cannot be shared, so several workers need the webhook. Without a token it
+explains how to get one and exits 2. Either way the index follows corpus changes made by
+other processes (retrieval/freshness.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import signal
 import sys
-from urllib.parse import urlparse
 
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
@@ -22,6 +22,8 @@ from bot.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from bot.settings import Settings
 from bot.telegram.application import ALLOWED_UPDATES, api_urls, build_application
 from bot.telegram.logging_filter import install_token_redaction
+from bot.telegram.workers import run_webhook_workers
+from retrieval.freshness import FreshnessWatcher
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,12 @@ TELEGRAM_BOT_TOKEN이 설정되지 않아 텔레그램 봇을 시작할 수 없�
 """
 
 
-def webhook_secret(token: str) -> str:
-    """A stable secret for Telegram's X-Telegram-Bot-Api-Secret-Token header, derived from the token."""
-    return hashlib.sha256(f"qabot-webhook:{token}".encode()).hexdigest()[:32]
+WORKERS_NEED_WEBHOOK = """\
+--workers {workers}: 여러 작업자는 웹훅 모드에서만 쓸 수 있습니다.
+롱 폴링(getUpdates)은 봇 하나당 한 프로세스만 할 수 있어서 나눌 수 없습니다.
+TELEGRAM_WEBHOOK_URL(텔레그램이 업데이트를 보낼 주소)과 TELEGRAM_WEBHOOK_PORT를 설정하거나,
+--workers 없이 작업자 하나로 실행하세요.
+"""
 
 
 async def _check_token(settings: Settings) -> None:
@@ -55,7 +60,10 @@ async def _check_token(settings: Settings) -> None:
         pass
 
 
-def run_serve(settings: Settings) -> int:
+def run_serve(settings: Settings, workers: int = 1) -> int:
+    if workers > 1 and not settings.webhook_url:
+        print(WORKERS_NEED_WEBHOOK.format(workers=workers), file=sys.stderr, end="")
+        return EXIT_USAGE
     if not settings.token:
         print(NO_TOKEN, file=sys.stderr, end="")
         return EXIT_USAGE
@@ -64,22 +72,13 @@ def run_serve(settings: Settings) -> int:
     # without loading Kiwi (~2 s) or writing a store
     if not _reachable_with_token(settings):
         return EXIT_ERROR
+    if settings.webhook_url:
+        return run_webhook_workers(settings, workers)
     engine = open_engine(settings)
     try:
         application = build_application(settings, engine)
-        if settings.webhook_url:
-            log.info("webhook mode: listening on port %d", settings.webhook_port)
-            application.run_webhook(
-                listen="0.0.0.0",
-                port=settings.webhook_port,
-                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                secret_token=webhook_secret(settings.token),
-                allowed_updates=ALLOWED_UPDATES,
-                stop_signals=STOP_SIGNALS,
-            )
-        else:
-            log.info("long polling %s", settings.api_url)
+        log.info("long polling %s", settings.api_url)
+        with FreshnessWatcher(engine):
             application.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=STOP_SIGNALS)
     except TelegramError as error:
         _report(error, settings)

@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.settings import Settings
 from bot.telegram.help_text import ExampleQuestions
-from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.ratelimit import RateLimiter, SharedRateLimiter
 from retrieval.engine import Engine
 
 KEY = "qabot"
@@ -24,7 +24,7 @@ T = TypeVar("T")
 class Services:
     settings: Settings
     engine: Engine
-    limiter: RateLimiter
+    limiter: RateLimiter | SharedRateLimiter
     examples: ExampleQuestions = field(init=False)
     corpus_changes: ThreadPoolExecutor = field(init=False)
 

@@ -56,9 +56,11 @@ Strictness (what a real bot would hit on Telegram)
   20 MB (``file is too big``). Two concurrent ``getUpdates`` -> the older one gets 409
   ``Conflict`` (as when two bot instances run); ``getUpdates`` while a webhook is set -> 409.
 * ``setWebhook`` takes an http(s) URL (http too, as a local Bot API server does) and a
-  ``secret_token`` of 1-256 ``[A-Za-z0-9_-]``; updates are then POSTed to it one at a time, in
-  order, with ``X-Telegram-Bot-Api-Secret-Token``; an update counts as delivered on a 2xx
-  answer and is sent again otherwise. ``deleteWebhook`` (or an empty URL) goes back to polling.
+  ``secret_token`` of 1-256 ``[A-Za-z0-9_-]``; updates are then POSTed to it with
+  ``X-Telegram-Bot-Api-Secret-Token``, up to ``max_connections`` (1-100, default 40) at once
+  over as many connections, one at a time per chat so that each chat's updates arrive in
+  order; an update counts as delivered on a 2xx answer and is sent again otherwise (after
+  ``webhook_retry_delay`` seconds). ``deleteWebhook`` (or an empty URL) goes back to polling.
 
 Every call is recorded (:meth:`calls`); every 4xx/5xx answer is also appended to
 :attr:`errors` as ``(method, description)`` - tests normally end with
@@ -524,7 +526,8 @@ class BotApiServer:
         self._commands: dict[tuple[str, str], list[dict]] = {}
         self._descriptions: dict[tuple[str, str], str] = {}
         self._polls: list[_Poll] = []
-        self._webhook: dict[str, str] | None = None  # url and secret_token while a webhook is set
+        self._webhook: dict[str, Any] | None = None  # url, secret_token, max_connections while set
+        self.webhook_retry_delay = 0.2
         self._webhook_wake: asyncio.Event | None = None
         self._webhook_task: asyncio.Task | None = None
         self._webhook_answers: list[int] = []  # HTTP status of every webhook POST, 0 when unreachable
@@ -1753,12 +1756,15 @@ class BotApiServer:
         secret = params.get("secret_token") or ""
         if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise _bad("bad webhook: secret token contains unallowed characters")
+        connections = self._int_param(params, "max_connections") or 40
+        if not 1 <= connections <= 100:
+            raise _bad("bad webhook: max_connections must be between 1 and 100")
         self._remember_allowed_updates(params.get("allowed_updates"))
         with self._lock:
             if self._bool_param(params, "drop_pending_updates"):
                 self._dropped.extend(self._pending)
                 self._pending.clear()
-            self._webhook = {"url": url, "secret_token": secret}
+            self._webhook = {"url": url, "secret_token": secret, "max_connections": connections}
         if self._webhook_wake is None:
             self._webhook_wake = asyncio.Event()
         if self._webhook_task is None or self._webhook_task.done():
@@ -1776,24 +1782,32 @@ class BotApiServer:
         with self._lock:
             return list(self._webhook_answers)
 
+    def webhook_acknowledged(self, timeout: float = 30.0) -> None:
+        """Wait until the webhook answered 2xx to every update pushed so far."""
+        self.wait_until(lambda: not self._pending or None, timeout, what="webhook answers", fail_fast=False)
+
+    @staticmethod
+    def _update_chat(update: dict) -> int | None:
+        """The chat whose updates must arrive in order (None: no ordering needed)."""
+        for kind, payload in update.items():
+            if kind == "update_id" or not isinstance(payload, dict):
+                continue
+            chat = payload.get("chat") or (payload.get("message") or {}).get("chat")
+            if chat:
+                return chat["id"]
+        return None
+
     async def _deliver_to_webhook(self) -> None:
-        """POST pending updates to the webhook one at a time, in order, until it is removed."""
+        """POST pending updates to the webhook, several at once but one per chat, until it is removed."""
         assert self._webhook_wake is not None
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-            while not self._closing:
-                self._webhook_wake.clear()
-                with self._lock:
-                    hook = self._webhook
-                    batch = self._select_updates(1) if hook else []
-                if hook is None:
-                    return
-                if not batch:
-                    try:
-                        await asyncio.wait_for(self._webhook_wake.wait(), 1.0)
-                    except asyncio.TimeoutError:
-                        pass
-                    continue
-                update = batch[0]
+        in_flight: dict[int, asyncio.Task] = {}  # update_id -> its POST
+        retry_at: dict[int, float] = {}  # update_id -> when a failed update may be sent again
+        loop = asyncio.get_running_loop()
+        async with aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=30), connector=aiohttp.TCPConnector(limit=0)
+        ) as session:
+
+            async def post(update: dict, hook: dict) -> None:
                 headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]} if hook["secret_token"] else {}
                 try:
                     async with session.post(hook["url"], json=update, headers=headers) as answer:
@@ -1805,8 +1819,45 @@ class BotApiServer:
                     if 200 <= status < 300:
                         self._pending[:] = [u for u in self._pending if u["update_id"] != update["update_id"]]
                         self._cond.notify_all()
-                if not 200 <= status < 300:
-                    await asyncio.sleep(0.2)
+                    else:
+                        retry_at[update["update_id"]] = loop.time() + self.webhook_retry_delay
+                in_flight.pop(update["update_id"], None)
+                self._webhook_wake.set()
+
+            try:
+                while not self._closing:
+                    self._webhook_wake.clear()
+                    now = loop.time()
+                    with self._lock:
+                        hook = self._webhook
+                        if hook is None:
+                            return
+                        self._select_updates(0)  # drops updates of kinds the bot did not ask for
+                        waiting_chats: set[int] = set()  # an earlier update of theirs is not answered yet
+                        chosen = []
+                        for update in self._pending:
+                            update_id, chat = update["update_id"], self._update_chat(update)
+                            if update_id in in_flight or retry_at.get(update_id, 0) > now or chat in waiting_chats:
+                                if chat is not None:
+                                    waiting_chats.add(chat)
+                                continue
+                            if len(in_flight) + len(chosen) >= hook["max_connections"]:
+                                break
+                            chosen.append(copy.deepcopy(update))
+                            self._delivered.add(update_id)
+                            if chat is not None:
+                                waiting_chats.add(chat)
+                    for update in chosen:
+                        retry_at.pop(update["update_id"], None)
+                        in_flight[update["update_id"]] = loop.create_task(post(update, hook))
+                    try:
+                        await asyncio.wait_for(self._webhook_wake.wait(), self.webhook_retry_delay if retry_at else 1.0)
+                    except asyncio.TimeoutError:
+                        pass
+            finally:
+                for task in in_flight.values():
+                    task.cancel()
+                await asyncio.gather(*in_flight.values(), return_exceptions=True)
 
     def _select_updates(self, limit: int) -> list[dict]:
         allowed = self._allowed_updates

@@ -22,9 +22,16 @@ class BotProcess:
     """Starts, stops and restarts `python -m bot` with a given data dir; keeps its stderr."""
 
     def __init__(
-        self, server: BotApiServer, data_dir: Path, log_dir: Path, admin_ids: str = str(ADMIN_ID), **extra_env: str
+        self,
+        server: BotApiServer,
+        data_dir: Path,
+        log_dir: Path,
+        admin_ids: str = str(ADMIN_ID),
+        args: tuple[str, ...] = (),
+        **extra_env: str,
     ) -> None:
         self.server = server
+        self.args = args  # after `python -m bot`, e.g. ("--workers", "2")
         self.admin_ids = admin_ids
         self.data_dir = data_dir
         self.log_dir = log_dir
@@ -62,7 +69,7 @@ class BotProcess:
         mark = self.server.mark()
         with open(log, "wb") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot"],
+                [sys.executable, "-m", "bot", *self.args],
                 cwd=self.log_dir,
                 env=self.env(),
                 stdout=stderr,
