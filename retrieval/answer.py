@@ -40,6 +40,7 @@ LIST_ANSWER_BONUS = 0.15
 SECOND_SENTENCE_RATIO = 0.9
 ADJACENT_SENTENCE_RATIO = 0.7
 NUMBER_ANSWER_BONUS = 0.2
+MEANING_CHARS = 160  # of each unit of the best passage compared by meaning when its words do not decide
 # Interrogatives whose answer is a number or a date: a sentence without a new number cannot answer them.
 NUMBER_QUESTION_WORDS = frozenset({"몇", "며칠", "얼마", "얼마나", "언제"})
 # Weight of question words the corpus never holds (see _absent_share).
@@ -117,6 +118,7 @@ def extract_answer(
     min_support: float = 1.0,
     absent_names: Sequence[str] = (),
     unit_similarity: Callable[[Sequence[str]], Sequence[float]] | None = None,
+    meaning_candidates: int = 4,
 ) -> Answer:
     """Build the Answer to `question` (cleaned to `text`, which `query_tokens` index into) from ranked (score, chunk) pairs."""
     forms = [t.form for t in query_tokens if t.form not in NOT_EVIDENCE]
@@ -164,7 +166,7 @@ def extract_answer(
         answered = False
     chosen = _choose(candidates) if answered else []
     if answered and coverage < min_coverage and unit_similarity is not None:
-        chosen = _choose_by_meaning(candidates, hits, unit_similarity) or chosen
+        chosen = _choose_by_meaning(candidates, hits, unit_similarity, meaning_candidates) or chosen
     cited = {c.passage_index for c in chosen}
     passages = tuple(
         _passage(rank, score, chunk, set(forms), rank - 1 in cited) for rank, (score, chunk) in enumerate(hits, start=1)
@@ -311,17 +313,19 @@ def _choose_by_meaning(
     candidates: Sequence[_Candidate],
     hits: Sequence[tuple[float, StoredChunk]],
     unit_similarity: Callable[[Sequence[str]], Sequence[float]],
+    count: int,
 ) -> list[_Candidate]:
     """The best passage's unit closest in meaning to the question: for an answer the words did not find.
 
-    Only the first passage's units are embedded (a handful, about 30 ms each), and only
-    when the question shares too few words with it to pick a sentence by them.
+    Only when the question shares too few words with the passage to pick a sentence by
+    them, and only its `count` best units by those words, each cut to MEANING_CHARS:
+    embedding costs about 1 ms a character, and a clause's start says what it is about.
     """
-    own = [c for c in candidates if c.passage_index == 0]
+    own = sorted((c for c in candidates if c.passage_index == 0), key=lambda c: -c.score)[:count]
     if not own:
         return []
     chunk = hits[0][1]
-    similarities = unit_similarity([_answer_text(chunk, c) for c in own])
+    similarities = unit_similarity([_answer_text(chunk, c)[:MEANING_CHARS] for c in own])
     best = max(range(len(own)), key=lambda at: (similarities[at], -at))
     return [own[best]]
 

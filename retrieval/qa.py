@@ -30,6 +30,10 @@ ChunkFetcher = Callable[[Iterable[int]], dict[int, StoredChunk]]
 
 MIN_CANDIDATES = 5
 COPY_SIMILARITY = 0.9
+# Units of the best passage compared by meaning: a Korean question's words still rank them,
+# an English question's do not, so all (up to a dozen) are compared.
+MEANING_CANDIDATES = 4
+MEANING_CANDIDATES_OTHER_LANGUAGE = 12
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ def answer_question(
     neighbour it does know (retrieval/typos.py), and the answer says so."""
     corrections: tuple[tuple[str, str], ...] = ()
     if reanalyse is not None:
-        text, corrections = correct_typos(text, lambda terms: _frequencies(snapshot, terms))
+        text, corrections = correct_typos(
+            text, lambda terms: _frequencies(snapshot, terms), lambda words: _known(snapshot, reanalyse(words))
+        )
         if corrections:
             tokens = reanalyse(text)
     wanted = max(top_k, MIN_CANDIDATES)
@@ -102,9 +108,15 @@ def answer_question(
         min_support=settings.min_support if is_korean(text) else settings.min_support_other_language,
         absent_names=absent_names(stats, tokens, missing),
         unit_similarity=semantic.unit_similarity if semantic is not None and cosines else None,
+        meaning_candidates=MEANING_CANDIDATES if is_korean(text) else MEANING_CANDIDATES_OTHER_LANGUAGE,
     )
     passages = tuple(replace(p, same_as=copies.get(p.row_id, ())) for p in answer.passages[:top_k])
     return Answer(answer.question, answer.answered, answer.text, passages, answer.missing_terms, corrections)
+
+
+def _known(snapshot: IndexSnapshot, tokens: Sequence[Token]) -> bool:
+    forms = [t.form for t in tokens if t.form not in NOT_EVIDENCE]
+    return bool(forms) and all(_frequencies(snapshot, forms))
 
 
 def _frequencies(snapshot: IndexSnapshot, terms: list[str]) -> list[int]:

@@ -24,17 +24,26 @@ PARTICLE_SYLLABLES = 2  # a word may end in up to two syllables of particles ("�
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
 _BASE, _INITIALS, _MEDIALS, _FINALS = 0xAC00, 19, 21, 28
 
+VARIANTS_CHECKED = 3  # the best variants by their bigrams whose morphemes are then checked
 DocumentFrequency = Callable[[list[str]], list[int]]  # terms -> how many chunks hold each
+KnownWords = Callable[[str], bool]  # True when every content morpheme of the text occurs in the corpus
 
 
-def correct_typos(text: str, frequencies: DocumentFrequency) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """`text` with each unknown word replaced by its one-jamo neighbour the corpus knows, and the (was, now) pairs."""
+def correct_typos(
+    text: str, frequencies: DocumentFrequency, known: KnownWords
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """`text` with each unknown word replaced by its one-jamo neighbour the corpus knows, and the (was, now) pairs.
+
+    A neighbour must pass two tests: all its character bigrams occur in the corpus (cheap,
+    over a few hundred variants), and its morphemes do (`known`, a Kiwi analysis, for the
+    best few), while the word as typed fails the second: bigrams alone take "음주운전" for
+    "음주문전" in a corpus that has 주문 and 문전."""
     corrections: list[tuple[str, str]] = []
     for match in _HANGUL_WORD.finditer(text):
         word = match.group()
-        if len(word) < MIN_WORD_SYLLABLES:
+        if len(word) < MIN_WORD_SYLLABLES or known(word):
             continue
-        fixed = _best_stem_fix(word, frequencies)
+        fixed = _best_stem_fix(word, frequencies, known)
         if fixed is not None:
             corrections.append(fixed)
     for was, now in corrections:
@@ -42,7 +51,7 @@ def correct_typos(text: str, frequencies: DocumentFrequency) -> tuple[str, tuple
     return text, tuple(corrections)
 
 
-def _best_stem_fix(word: str, frequencies: DocumentFrequency) -> tuple[str, str] | None:
+def _best_stem_fix(word: str, frequencies: DocumentFrequency, known: KnownWords) -> tuple[str, str] | None:
     """(stem, corrected stem) for the word or the word without its last one or two syllables."""
     for cut in range(0, PARTICLE_SYLLABLES + 1):
         stem = word[: len(word) - cut]
@@ -53,24 +62,24 @@ def _best_stem_fix(word: str, frequencies: DocumentFrequency) -> tuple[str, str]
         if all(counts):
             return None  # the corpus knows it as written
         unknown = {at for at, count in enumerate(counts) if not count}
-        best = _best_variant(stem, unknown, frequencies)
-        if best is not None:
-            return stem, best
+        for variant in _variants_by_bigrams(stem, unknown, frequencies)[:VARIANTS_CHECKED]:
+            if known(variant + word[len(stem) :]):
+                return stem, variant
     return None
 
 
-def _best_variant(stem: str, unknown: set[int], frequencies: DocumentFrequency) -> str | None:
-    """The one-jamo variant of `stem` whose bigrams are all known, the most common; only
+def _variants_by_bigrams(stem: str, unknown: set[int], frequencies: DocumentFrequency) -> list[str]:
+    """One-jamo variants of `stem` whose bigrams are all known, the most common first; only
     syllables inside an unknown bigram are changed."""
     positions = sorted({at for gram in unknown for at in (gram, gram + 1)})
     variants = [stem[:at] + syllable + stem[at + 1 :] for at in positions for syllable in _neighbours(stem[at])]
     if not variants:
-        return None
+        return []
     grams = [bigram_terms(variant) for variant in variants]
     flat = sorted({gram for own in grams for gram in own})
-    known = dict(zip(flat, frequencies(flat)))
-    scored = [(min(known[g] for g in own), variant) for variant, own in zip(variants, grams) if all(known[g] for g in own)]
-    return max(scored)[1] if scored else None
+    counts = dict(zip(flat, frequencies(flat)))
+    scored = [(min(counts[g] for g in own), variant) for variant, own in zip(variants, grams) if all(counts[g] for g in own)]
+    return [variant for _, variant in sorted(scored, reverse=True)]
 
 
 def _neighbours(syllable: str) -> list[str]:
