@@ -92,7 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_ask(settings: Settings, args: argparse.Namespace, console: Console) -> int:
     with open_engine(settings, warm_up=False) as engine:
-        engine.wait_for_vectors()  # a one-off answer is the full hybrid one, not BM25's while vectors are computed
         answer = engine.ask(args.question, top_k=max(1, args.top))
     if args.json:
         print(json.dumps(answer_to_json(answer), ensure_ascii=False, indent=2))
@@ -103,7 +102,6 @@ def run_ask(settings: Settings, args: argparse.Namespace, console: Console) -> i
 
 def run_chat(settings: Settings, console: Console) -> int:
     with open_engine(settings) as engine:
-        engine.wait_for_vectors()
         console.print("질문을 입력하세요. 끝내려면 빈 줄이나 Ctrl-D를 누르세요.")
         while True:
             try:

@@ -173,7 +173,10 @@ def evaluate(
 ) -> list[EvalRun]:
     if eval_set.kind == "squad":
         return [
-            _in_memory(settings, eval_set, eval_set.contexts, name, retrieval, top_k, squad_context, errors)
+            _in_memory(
+                settings, eval_set, eval_set.contexts, name, retrieval.with_changes(collapse_copies=False), top_k,
+                squad_context, errors,
+            )
             for name, retrieval in chosen
         ]
     if len(chosen) == 1 and chosen[0][0] == CURRENT:
@@ -256,19 +259,24 @@ def print_measures(console: Console, runs: Sequence[EvalRun], source_name: str) 
 
 
 def print_categories(console: Console, runs: Sequence[EvalRun]) -> None:
-    """Per question category: answer accuracy (answerable) or the share refused (unanswerable), and hit@1."""
-    categories = runs[0].summary.get("by_category")
-    if not categories:
-        return
-    table = Table(title="질문 종류별 (답할 수 있는 질문: 정답률 · hit@1 / 답이 없는 질문: 거절률)", title_justify="left")
-    table.add_column("종류", no_wrap=True)
+    """Per question category and per document: answer accuracy and hit@1 of the answerable
+    questions, the share refused of the others."""
+    for key, title, label in (("by_category", "질문 종류별", "종류"), ("by_document", "문서별", "문서")):
+        if runs[0].summary.get(key):
+            print_groups(console, runs, key, title, label)
+
+
+def print_groups(console: Console, runs: Sequence[EvalRun], key: str, title: str, label: str) -> None:
+    categories = runs[0].summary[key]
+    table = Table(title=f"{title} (답할 수 있는 질문: 정답률 · hit@1 / 답이 없는 질문만: 거절률)", title_justify="left")
+    table.add_column(label, no_wrap=True)
     table.add_column("질문", justify="right")
     for run in runs:
         table.add_column(run.name, justify="right", no_wrap=True)
     for category, measures in categories.items():
         cells = []
         for run in runs:
-            own = run.summary["by_category"][category]
+            own = run.summary[key][category]
             cell = format_measure(category_score(own))
             if own["answerable"]:
                 cell += f" · {format_measure(own['hit@1'])}"

@@ -303,6 +303,10 @@ class PostgresStore:
     def chunk_count(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM chunks")[0][0])
 
+    def chunk_rows(self) -> list[tuple[int, str]]:
+        """(row id, document id) of every chunk, in row order."""
+        return [(int(row), doc) for row, doc in self._query("SELECT id, doc_id FROM chunks ORDER BY id")]
+
     def index_rows(self, doc_id: str | None = None) -> Iterator[IndexRow]:
         where = "WHERE c.doc_id = %s" if doc_id is not None else ""
         with self._pool.connection() as connection, connection.cursor(name="index_rows") as cursor, connection.transaction():

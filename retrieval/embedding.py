@@ -24,7 +24,8 @@ from corpus.errors import QabotError
 from corpus.store import StoredChunk
 
 PASSAGE_CHARS = 480  # about 270 tokens: cost grows faster than length (0.14 s at 300 characters, 0.34 s at 600, 0.8 s at 1,200)
-EMBED_BATCH = 32  # passages per call: the engine parallelises inside one call
+EMBED_BATCH = 8  # passages per call (about a second): the engine parallelises inside one call, and a
+# shutdown waits for at most one call
 
 
 class EmbeddingUnavailable(QabotError):

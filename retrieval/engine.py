@@ -33,6 +33,7 @@ from retrieval.preparation import prepare_documents
 from retrieval.embedding import Embedder
 from retrieval.qa import ChunkFetcher, SemanticQuery, answer_question
 from retrieval.semantic_index import SemanticIndex
+from retrieval.vector_file import BUNDLED_VECTORS, fill_from_file
 from retrieval.settings import DEFAULT_SETTINGS, RetrievalSettings
 from retrieval.synonyms import SynonymTable
 from retrieval.terms import chunk_terms
@@ -212,6 +213,7 @@ class Engine:
             if self.store.analysis != self.analyzer.signature:  # re-chunked elsewhere: same ids, new rows
                 self.generation = generation
                 self.snapshot = self._rebuild()
+                self._sync_vectors(rechunked=True)
                 return True
             stored = {info.id for info in self.store.documents()}
             held = set(self.snapshot.doc_ids.tolist())
@@ -226,7 +228,12 @@ class Engine:
             self.snapshot, self.generation = snapshot, generation
             log.info("index caught up with generation %d: +%d -%d documents", generation, len(stored - held), len(held - stored))
             self._save_in_background(snapshot)
+            self._sync_vectors()
         return True
+
+    def _sync_vectors(self, rechunked: bool = False) -> None:
+        if self.semantic is not None:
+            self.semantic.sync(rechunked)
 
     def _after_own_change(self, changes: int) -> None:
         """Advance the generation past this process's own `changes` (change lock held) unless
@@ -260,9 +267,11 @@ class Engine:
             self.semantic.wait(progress)
 
     def close(self) -> None:
-        """Wait for the index check, the chunk embeddings and the last index save, then close the store."""
+        """Wait for the index check, the batch of embeddings under way and the last index save,
+        then close the store; chunks not embedded yet are embedded at the next start."""
         self.wait_for_index_check()
-        self.wait_for_vectors()
+        if self.semantic is not None:
+            self.semantic.stop()
         if self._saver is not None:
             self._saver.join()
         self.store.close()
@@ -399,6 +408,8 @@ class Engine:
         """Fill a never-seeded store from the bundled corpus; later removals are respected."""
         if self.store.seeded:
             return []
+        if self.semantic is not None:  # the bundled corpus ships its vectors: nothing to compute
+            fill_from_file(self.store, BUNDLED_VECTORS, self.semantic.embedder.model_id)
         added = []
         for path in bundled_documents():
             added.append(self.add_file(path, added_by="bundled").info)

@@ -49,6 +49,7 @@ class EvalCase:
     context_id: int | None = None  # SQuAD: the position of the question's own paragraph
     category: str | None = None  # JSONL: the kind of question; measures are also given per category
     split: str | None = None  # JSONL: "dev" (tuned on) or "test" (reported on), when the file is split
+    document: str | None = None  # JSONL: the file the question is about; measures are also given per document
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class QuestionResult:
             "hit_rank": self.hit_rank,
             "correct": self.correct if self.case.answerable else None,
             "category": self.case.category,
+            "document": self.case.document,
             "passages": [{"rank": p.rank, "text": p.text, "context_id": p.context_id} for p in self.passages],
         }
 
@@ -160,6 +162,7 @@ def parse_jsonl(raw: str, name: str = "JSONL") -> EvalSet:
                 answerable=bool(item.get("answerable", True)),
                 category=_optional_text(item.get("category")),
                 split=_optional_text(item.get("split")),
+                document=_optional_text(item.get("document")),
             )
         )
     if not cases:
@@ -254,11 +257,10 @@ def share(flags: Sequence[bool]) -> float | None:
 def summarise(results: Sequence[QuestionResult]) -> dict[str, Any]:
     """The measures of docs/architecture.md ("Evaluation files"), and the same per category when the questions carry one."""
     summary = measures(results)
-    categories = sorted({r.case.category for r in results if r.case.category})
-    if categories:
-        summary["by_category"] = {
-            category: measures([r for r in results if r.case.category == category]) for category in categories
-        }
+    for key, of in (("by_category", lambda case: case.category), ("by_document", lambda case: case.document)):
+        groups = sorted({of(r.case) for r in results if of(r.case)})
+        if groups:
+            summary[key] = {group: measures([r for r in results if of(r.case) == group]) for group in groups}
     return summary
 
 

@@ -29,7 +29,7 @@ from retrieval.vectors import DenseSnapshot
 ChunkFetcher = Callable[[Iterable[int]], dict[int, StoredChunk]]
 
 MIN_CANDIDATES = 5
-COPY_SIMILARITY = 0.9
+COPY_SIMILARITY = 0.95
 # Units of the best passage compared by meaning: a Korean question's words still rank them,
 # an English question's do not, so all (up to a dozen) are compared.
 MEANING_CANDIDATES = 4
@@ -90,7 +90,7 @@ def answer_question(
     ranked: list[tuple[float, StoredChunk]] = [(score, found[row_id]) for row_id, score in scored if row_id in found]
     if settings.rerank_depth and ranked:
         ranked = rerank(text, tokens, ranked, stats.idf, settings)
-    ranked, copies = collapse_copies(ranked)
+    ranked, copies = collapse_copies(ranked) if settings.collapse_copies else (ranked, {})
     ranked = ranked[:wanted]
     missing = missing_terms(stats, tokens, settings)
     answer = extract_answer(

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from corpus.store import Store, StoredChunk
-from retrieval.embedding import EMBED_BATCH, Embedder, embedding_text
-from retrieval.vectors import DenseSnapshot, embed_texts
+from retrieval.embedding import EMBED_BATCH, Embedder, embedding_text, text_hash
+from retrieval.vectors import DenseSnapshot, embed_texts, from_bytes
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class SemanticIndex:
         self._worker: threading.Thread | None = None
         self._progress: tuple[int, int] = (0, 0)
         self._save_lock = threading.Lock()
+        self._stopping = threading.Event()
         self.enqueue([(row, doc) for row, doc in store.chunk_rows() if row not in self.snapshot])
 
     def _tag(self) -> dict[str, object]:
@@ -55,21 +56,55 @@ class SemanticIndex:
         return DenseSnapshot.empty(self.embedder.model_id, self.embedder.dim)
 
     @property
+    def busy(self) -> bool:
+        """Chunks are being embedded now."""
+        return self._worker is not None
+
+    @property
     def progress(self) -> tuple[int, int]:
         """(chunks embedded, chunks queued) since the queue was last empty."""
         return self._progress
 
     def enqueue(self, rows: Sequence[tuple[int, str]]) -> None:
-        """Embed these chunks in the background; they join the snapshot batch by batch."""
+        """Take these chunks' vectors from the store's cache now, and embed the rest in the
+        background, where they join the snapshot batch by batch."""
+        rows = self._take_cached(rows)
         if not rows:
             return
         with self._lock:
-            done, total = self._progress if self._pending else (0, 0)
+            done, total = self._progress if self._worker is not None else (0, 0)
             self._pending.extend(rows)
             self._progress = (done, total + len(rows))
             if self._worker is None:
                 self._worker = threading.Thread(target=self._run, name="embed-chunks", daemon=True)
                 self._worker.start()
+
+    def sync(self, rechunked: bool = False) -> None:
+        """Follow the store after another process changed it: drop rows it no longer has, embed
+        new ones; after re-chunking, row ids may stand for new text, so every row is taken again
+        (from the store's vectors, by text hash: nothing is computed twice)."""
+        rows = self.store.chunk_rows()
+        present = set() if rechunked else {row for row, _ in rows}
+        with self._lock:
+            self.snapshot = self.snapshot.only_rows(present)
+            queued = {row for row, _ in self._pending}
+        self.enqueue([(row, doc) for row, doc in rows if row not in self.snapshot and row not in queued])
+
+    def _take_cached(self, rows: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+        """Add the rows whose text was embedded before (the bundled corpus, re-added or re-chunked
+        text); returns the others."""
+        missing: list[tuple[int, str]] = []
+        for start in range(0, len(rows), FETCH_BATCH):
+            part = rows[start : start + FETCH_BATCH]
+            found = self.store.chunks(row for row, _ in part)
+            chunks = [found[row] for row, _ in part if row in found]
+            hashes = [text_hash(embedding_text(chunk)) for chunk in chunks]
+            cached = self.store.vectors(self.embedder.model_id, hashes)
+            ready = [(chunk, from_bytes(cached[h])) for chunk, h in zip(chunks, hashes) if h in cached]
+            if ready:
+                self._add([chunk for chunk, _ in ready], np.stack([vector for _, vector in ready]), count=False)
+            missing.extend((chunk.row_id, chunk.doc_id) for chunk, h in zip(chunks, hashes) if h not in cached)
+        return missing
 
     def remove_document(self, doc_id: str) -> None:
         with self._lock:
@@ -89,11 +124,22 @@ class SemanticIndex:
         if progress is not None:
             progress(*self._progress)
 
+    def stop(self) -> None:
+        """Finish the batch being embedded, keep what is done, and leave the rest to the next start
+        (a shutdown must not wait minutes for a large upload's vectors)."""
+        self._stopping.set()
+        with self._lock:
+            worker = self._worker
+        if worker is not None:
+            worker.join()
+
     def _run(self) -> None:
         """Embed queued chunks until none are left, save the matrix, and only then report idle."""
         started = time.perf_counter()
         while True:
             with self._lock:
+                if self._stopping.is_set():
+                    self._pending.clear()
                 batch, self._pending = self._pending[:FETCH_BATCH], self._pending[FETCH_BATCH:]
             if batch:
                 try:
@@ -115,18 +161,21 @@ class SemanticIndex:
         found = self.store.chunks(row for row, _ in batch)
         rows = [found[row] for row, _ in batch if row in found]
         for start in range(0, len(rows), EMBED_BATCH):
+            if self._stopping.is_set():
+                return
             part = rows[start : start + EMBED_BATCH]
             vectors = embed_texts([embedding_text(chunk) for chunk in part], self.embedder, self.store)
             self._add(part, vectors)
 
-    def _add(self, chunks: Sequence[StoredChunk], vectors: np.ndarray) -> None:
+    def _add(self, chunks: Sequence[StoredChunk], vectors: np.ndarray, count: bool = True) -> None:
         with self._lock:
             keep = [at for at, chunk in enumerate(chunks) if chunk.doc_id not in self._removed]
             self.snapshot = self.snapshot.with_rows(
                 [chunks[at].row_id for at in keep], [chunks[at].doc_id for at in keep], vectors[keep]
             )
-            done, total = self._progress
-            self._progress = (done + len(chunks), total)
+            if count:
+                done, total = self._progress
+                self._progress = (done + len(chunks), total)
 
     def _save(self) -> None:
         if self.path is None:

@@ -35,6 +35,9 @@ class RetrievalSettings:
     # and refused questions best); the test half is only reported on.
     min_support: float = 0.87
     min_support_other_language: float = 0.76  # the same for a question mostly not in Hangul (English)
+    # Near-copies from other documents (bills sharing their 제안이유) are cited once. SQuAD evaluation
+    # turns it off: there identical paragraphs are distinct contexts, each the gold of its own questions.
+    collapse_copies: bool = True
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
 
     def __post_init__(self) -> None:

@@ -57,6 +57,13 @@ class DenseSnapshot:
             self.model_id,
         )
 
+    def only_rows(self, row_ids: set[int]) -> DenseSnapshot:
+        """The next snapshot holding only these rows (of those it has)."""
+        keep = [at for at, row in enumerate(self.row_ids.tolist()) if row in row_ids]
+        if len(keep) == len(self.row_ids):
+            return self
+        return DenseSnapshot(self.row_ids[keep], [self.doc_ids[at] for at in keep], self.matrix[keep], self.model_id)
+
     def without_document(self, doc_id: str) -> DenseSnapshot:
         keep = [at for at, owner in enumerate(self.doc_ids) if owner != doc_id]
         if len(keep) == len(self.doc_ids):

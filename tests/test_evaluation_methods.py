@@ -24,7 +24,8 @@ def ask(corpus: MemoryCorpus, analyzer, question: str, top_k: int = 5):
 
 
 def test_memory_corpus_keeps_duplicate_paragraphs_apart(analyzer):
-    corpus = MemoryCorpus.build(PARAGRAPHS, AnalysisCache(analyzer), DEFAULT_SETTINGS)
+    squad = DEFAULT_SETTINGS.with_changes(collapse_copies=False)  # as `qabot eval` answers a SQuAD file
+    corpus = MemoryCorpus.build(PARAGRAPHS, AnalysisCache(analyzer), squad)
     assert sorted({chunk.doc_id for chunk in corpus.chunks.values()}) == ["0", "1", "2"]
     answer = ask(corpus, analyzer, "고양이는 하루에 몇 시간을 자나요?")
     assert {p.doc_id for p in answer.passages[:2]} == {"0", "2"}

@@ -11,12 +11,13 @@ from corpus.chunker import Chunk
 from corpus.document import make_document
 from corpus.markers import place
 from corpus.store import Store, StoredChunk
-from retrieval.embedding import E5Embedder, shared_embedder
+from retrieval.embedding import E5Embedder, embedding_text, shared_embedder, text_hash
 from retrieval.engine import Engine
 from retrieval.fusion import fuse
 from retrieval.index import Hit
 from retrieval.qa import collapse_copies, is_korean
 from retrieval.typos import correct_typos
+from retrieval.vector_file import BUNDLED_VECTORS
 from retrieval.vectors import DenseSnapshot
 
 HOURS = "제50조(근로시간) ① 1주 간의 근로시간은 휴게시간을 제외하고 40시간을 초과할 수 없다.\n② 1일의 근로시간은 휴게시간을 제외하고 8시간을 초과할 수 없다."
@@ -95,10 +96,15 @@ def stored(row_id: int, doc_id: str, title: str, text: str) -> StoredChunk:
 
 
 def test_near_copies_from_other_documents_are_cited_once_naming_the_others():
-    reason = "이 법안은 청년의 주거비 부담을 덜기 위하여 월세 지원 대상을 넓히려는 것임. " * 3
+    reason = (
+        "제안이유 현행법은 청년의 주거 안정을 위한 지원 근거를 두고 있으나, 지원 대상이 무주택 세대주로 한정되어 "
+        "부모와 떨어져 사는 청년 1인 가구는 월세 지원을 받기 어려운 실정임. 이에 지원 대상을 만 19세 이상 34세 이하의 "
+        "무주택 청년으로 넓히고, 지원 기간을 최대 24개월로 정하여 청년의 주거비 부담을 덜려는 것임({}). "
+        "주요내용 가. 청년 월세 지원 대상을 넓힘(안 제15조). 나. 지원 기간과 금액의 상한을 대통령령으로 정함(안 제15조의2)."
+    )
     ranked = [
-        (3.0, stored(1, "a", "주거기본법 일부개정법률안(홍길동 의원)", reason)),
-        (2.9, stored(2, "b", "주거기본법 일부개정법률안(김철수 의원)", reason + "부칙")),
+        (3.0, stored(1, "a", "주거기본법 일부개정법률안(홍길동 의원)", reason.format("홍길동 의원 대표발의"))),
+        (2.9, stored(2, "b", "주거기본법 일부개정법률안(김철수 의원)", reason.format("김철수 의원 대표발의"))),
         (1.0, stored(3, "c", "다른 법안", "전혀 다른 내용의 제안이유입니다.")),
     ]
     kept, copies = collapse_copies(ranked)
@@ -137,3 +143,14 @@ def test_engine_embeds_in_the_background_keeps_vectors_and_answers_in_english(tm
         assert len(again.semantic.snapshot) == added.info.chunk_count
         again.remove_document(added.info.id)
         assert len(again.semantic.snapshot) == 0
+
+
+def test_the_bundled_corpus_ships_the_vectors_of_its_chunks(bundled_engine, embedder):
+    """Else the first `qabot ask` after installing waits seconds for the model: run
+    `python -m retrieval.vector_file` after changing the chunking or the model."""
+    rows = bundled_engine.store.chunk_rows()
+    chunks = bundled_engine.store.chunks(row for row, _ in rows)
+    wanted = {text_hash(embedding_text(chunk)) for chunk in chunks.values()}
+    with np.load(BUNDLED_VECTORS) as shipped:
+        assert str(shipped["model"]) == embedder.model_id
+        assert wanted <= set(shipped["hashes"].tolist())

@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 from bot.telegram.access import NOT_ADMIN, is_admin
 from bot.telegram.chat_action import chat_action
 from bot.telegram.htmltext import escape, shorten
+from bot.telegram.embedding_progress import follow_embeddings
 from bot.telegram.interrupted import remembered_upload
 from bot.telegram.questions import command_text
 from bot.telegram.services import services
@@ -112,6 +113,7 @@ async def _add_document(
         added.seconds,
     )
     await message.reply_text(_added_text(added))
+    context.application.create_task(follow_embeddings(message, svc.engine), update=update)
 
 
 def _message_title(text: str) -> str:
