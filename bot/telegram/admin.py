@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from bot.telegram.access import NOT_ADMIN, is_admin
 from bot.telegram.chat_action import chat_action
 from bot.telegram.htmltext import escape, shorten
-from bot.telegram.embedding_progress import follow_embeddings
+from bot.telegram.embedding_progress import follow_embeddings, pending_line
 from bot.telegram.interrupted import remembered_upload
 from bot.telegram.questions import command_text
 from bot.telegram.services import services
@@ -112,8 +112,7 @@ async def _add_document(
         added.info.chunk_count,
         added.seconds,
     )
-    await message.reply_text(_added_text(added))
-    context.application.create_task(follow_embeddings(message, svc.engine), update=update)
+    await _reply_added(update, context, added)
 
 
 def _message_title(text: str) -> str:
@@ -135,7 +134,17 @@ async def _add_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
         except QabotError as error:
             await message.reply_text(_refused_text("메시지", error))
             return
-    await message.reply_text(_added_text(added))
+    await _reply_added(update, context, added)
+
+
+async def _reply_added(update: Update, context: ContextTypes.DEFAULT_TYPE, added: AddedDocument) -> None:
+    """The reply to an addition; when its vectors take a while, the reply follows their progress."""
+    engine, text = services(context).engine, _added_text(added)
+    line = pending_line(engine)
+    reply = await update.effective_message.reply_text(f"{text}\n{line}" if line else text)
+    if line:
+        application = context.application
+        application.create_task(follow_embeddings(reply, text, engine, lambda: application.running), update=update)
 
 
 def _caption_add(message: Message, username: str) -> tuple[bool, str | None]:
