@@ -215,6 +215,7 @@ def _in_memory(settings, eval_set, sources, name, retrieval, top_k, context_of, 
 def _from_store(settings: Settings, eval_set: EvalSet, top_k: int, errors: Console) -> EvalRun:
     started = time.perf_counter()
     with open_engine(settings, warm_up=True) as engine:
+        engine.wait_for_vectors()  # measure what a settled bot answers, not BM25 while vectors are computed
         index_seconds = time.perf_counter() - started
 
         def ask(question: str) -> Answer | None:

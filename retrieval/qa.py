@@ -45,7 +45,7 @@ class SemanticQuery:
     embedder: Embedder
 
     def unit_similarity(self, texts: Sequence[str]) -> list[float]:
-        return (self.embedder.embed_passages(texts) @ self.query).tolist()
+        return (self.embedder.embed_passages(texts, for_question=True) @ self.query).tolist()
 
 
 def is_korean(text: str) -> bool:

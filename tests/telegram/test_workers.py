@@ -53,12 +53,16 @@ def cluster(tmp_path_factory):
         try:
             upload = server.send_document(ADMIN_ID, ADMIN_ID, facts_document().encode(), "branches.md")
             assert "추가했습니다" in server.wait_for_message(ADMIN_ID, since=upload, timeout=60).plain_text
+            time.sleep(CATCH_UP_S)  # the other worker has this long to see the upload (issue 24: within 5 s)
             yield server, process, url
         finally:
             if process.running:
                 code, _ = process.stop(signal.SIGTERM)
                 assert code == 0, process.output()[-3000:]
             assert TOKEN.partition(":")[2] not in process.output()
+
+
+CATCH_UP_S = 5.0
 
 
 def _burst(server: BotApiServer, first_chat: int) -> tuple[dict[int, list[str]], int]:
