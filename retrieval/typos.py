@@ -41,8 +41,8 @@ def correct_typos(
     corrections: list[tuple[str, str]] = []
     for match in _HANGUL_WORD.finditer(text):
         word = match.group()
-        if len(word) < MIN_WORD_SYLLABLES or known(word):
-            continue
+        if len(word) < MIN_WORD_SYLLABLES or all(frequencies(bigram_terms(word))) or known(word):
+            continue  # as written, the corpus knows it: the bigram test is cheap, Kiwi's only when needed
         fixed = _best_stem_fix(word, frequencies, known)
         if fixed is not None:
             corrections.append(fixed)
