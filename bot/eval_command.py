@@ -283,6 +283,9 @@ def print_groups(console: Console, runs: Sequence[EvalRun], key: str, title: str
                 cell += f" · {format_measure(own['hit@1'])}"
             cells.append(cell)
         table.add_row(category, str(measures["questions"]), *cells)
+    needed = max(len(name) for name in categories) * 2 + 10 + sum(max(len(run.name), 13) + 3 for run in runs)
+    if needed > console.width:  # as print_measures: scroll rather than cut names
+        console = Console(file=console.file, width=needed, force_terminal=console.is_terminal, no_color=console.no_color)
     console.print(table)
 
 

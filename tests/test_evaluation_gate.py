@@ -86,9 +86,9 @@ def test_korquad_file_is_the_unmodified_copy():
 
 NATURAL = DATA / "natural_qa.jsonl"
 # The test half of the natural-question set (never tuned on), measured with the default settings:
-# answer_accuracy 0.474, no_answer_accuracy 0.346, hit@1 0.724; BM25 alone: hit@1 0.671, English
+# answer_accuracy 0.434, no_answer_accuracy 0.538, hit@1 0.724; BM25 alone: hit@1 0.671, English
 # questions 0.0. The floors sit a few points below, and the embedding must keep paying for itself.
-NATURAL_FLOORS = {"hit@1": 0.68, "answer_accuracy": 0.42, "no_answer_accuracy": 0.30}
+NATURAL_FLOORS = {"hit@1": 0.68, "answer_accuracy": 0.40, "no_answer_accuracy": 0.45}
 
 
 def natural_documents() -> list[SourceText]:
