@@ -94,7 +94,7 @@ def test_semantic_stage_reports_its_figures(tmp_path: Path, analyzer) -> None:
     )
     row = results[0].as_json()
     assert tuple(row) == JSON_KEYS and row["chunks"] == 200 and row["embedded_chunks"] == 4
-    assert 0 < row["question_embed_p50_ms"] <= row["question_embed_p95_ms"] < 1000
+    assert 0 < row["question_embed_p50_ms"] <= row["question_embed_p95_ms"]
     assert 0 < row["dense_p50_ms"] <= row["dense_p95_ms"]
     assert row["hybrid_query_p50_ms"] > row["question_embed_p50_ms"] * 0.5  # the engine embeds the question too
     assert row["chunk_embed_per_s"] > 0 and row["chunk_embed_chars_per_s"] > row["chunk_embed_per_s"]
