@@ -5,7 +5,9 @@ Start-up and peak RSS are the bot's own: each scale's store is opened by a fresh
 settings, Kiwi warmed up, the persisted index loaded — which answers the first question,
 reports the time since its launch, answers the rest and reports its peak RSS. The process
 is launched PROBE_LAUNCHES times: start-up is the median (single launches on the 2-core
-VM ranged from 3.8 to 5.2 s for the same store), peak RSS the largest.
+VM ranged from 3.8 to 5.2 s for the same store), peak RSS the largest. It runs once as a
+BM25-only bot (matching "lexical", the figures before semantic matching existed) and,
+with the semantic stage, once as a hybrid bot serving the vectors the bench saved.
 """
 
 from __future__ import annotations
@@ -27,14 +29,15 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.settings import Settings
+from retrieval.settings import DEFAULT_SETTINGS
 
 PROBE_LAUNCHES = 3
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "korquad" / "KorQuAD_v1.0_dev_even.json"
 
 
-def probe(data_dir: Path, questions: Sequence[str]) -> tuple[float, float]:
+def probe(data_dir: Path, questions: Sequence[str], matching: str) -> tuple[float, float]:
     """(median seconds from process launch to the first answer, largest peak RSS in MB) of
-    PROBE_LAUNCHES fresh bot processes, one after another."""
+    PROBE_LAUNCHES fresh bot processes with this matching, one after another."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
         json.dump(list(questions), handle, ensure_ascii=False)
     startups: list[float] = []
@@ -43,7 +46,7 @@ def probe(data_dir: Path, questions: Sequence[str]) -> tuple[float, float]:
         for _ in range(PROBE_LAUNCHES):
             launched = time.time()
             completed = subprocess.run(
-                [sys.executable, "-m", "bot.bench_command", "probe", str(data_dir), handle.name],
+                [sys.executable, "-m", "bot.bench_command", "probe", str(data_dir), handle.name, matching],
                 capture_output=True, text=True, check=True, env={**os.environ, "QABOT_LOG_LEVEL": "WARNING"},
             )
             report = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -54,11 +57,13 @@ def probe(data_dir: Path, questions: Sequence[str]) -> tuple[float, float]:
     return statistics.median(startups), max(peaks)
 
 
-def _probe_main(data_dir: Path, questions_file: Path) -> None:
+def _probe_main(data_dir: Path, questions_file: Path, matching: str) -> None:
     from bot.app import open_engine
 
     questions = json.loads(questions_file.read_text(encoding="utf-8"))
-    with open_engine(Settings(data_dir=data_dir)) as engine:
+    with open_engine(Settings(data_dir=data_dir, retrieval=DEFAULT_SETTINGS.with_changes(matching=matching))) as engine:
+        if engine.semantic is not None and engine.semantic.progress[1]:  # else it times a bot embedding every chunk
+            sys.exit(f"probe: the saved vectors were not loaded; {engine.semantic.progress[1]:,} chunks queued for embedding")
         engine.ask(questions[0], top_k=10)
         first_answer_at = time.time()
         for question in questions[1:]:
@@ -82,6 +87,7 @@ def run_bench(settings: Settings, args: argparse.Namespace, console: Console) ->
     from retrieval.analyzer import shared_analyzer
     from retrieval.bench import DEFAULT_ANALYSED, DEFAULT_SCALES, method_text
     from retrieval.bench import run_bench as bench
+    from retrieval.embedding import EmbeddingUnavailable, shared_embedder
 
     data = args.data or DEFAULT_DATA
     if not data.is_file():
@@ -95,12 +101,20 @@ def run_bench(settings: Settings, args: argparse.Namespace, console: Console) ->
     errors = Console(stderr=True)
     analyzer = shared_analyzer()  # as the start-up probe's, which opens a data folder without a user dictionary
     analyzer.warm_up()
+    embedder = None
+    if settings.retrieval.matching != "lexical":  # QABOT_MATCHING=lexical: the semantic stage is skipped
+        try:
+            embedder = shared_embedder()
+        except EmbeddingUnavailable as error:
+            errors.print(f"{error.user_message}\n의미 검색 단계 없이 재려면 QABOT_MATCHING=lexical로 실행하세요.", markup=False)
+            return 1
     workdir = Path(tempfile.mkdtemp(prefix="qabot-bench-"))
     try:
         results = bench(
             data, scales, args.queries, args.seed, analyzer, settings.retrieval, workdir,
             probe=probe, analysed_limit=analysed,
             progress=lambda message: errors.print(f"[{time.strftime('%H:%M:%S')}] {message}", markup=False),
+            embedder=embedder,
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -114,6 +128,8 @@ def run_bench(settings: Settings, args: argparse.Namespace, console: Console) ->
         markup=False,
     )
     Console(width=max(console.width, 220)).print(results_table(results))
+    if embedder is not None:
+        Console(width=max(console.width, 220)).print(semantic_table(results))
     for result in results:
         for note in result.notes:
             console.print(f"청크 {result.chunks:,}개: {note}", markup=False)
@@ -153,6 +169,29 @@ def results_table(results) -> Table:
     return table
 
 
+def semantic_table(results) -> Table:
+    """The semantic stage of the same run, one row per scale."""
+    table = Table(title="qabot bench: 의미 검색 단계")
+    columns = [
+        ("청크", lambda r: f"{r.chunks:,}"),
+        ("질문 임베딩 p50/p95 ms", lambda r: f"{_fmt(r.question_embed_p50_ms, 1)} / {_fmt(r.question_embed_p95_ms, 1)}"),
+        (
+            "청크 임베딩 청크/s (글자/s)",
+            lambda r: f"{_fmt(r.chunk_embed_per_s, 1)} ({_fmt(r.chunk_embed_chars_per_s, 0)}), {r.embedded_chunks}개로 잼",
+        ),
+        ("밀집 상위 20 p50/p95 ms", lambda r: f"{_fmt(r.dense_p50_ms)} / {_fmt(r.dense_p95_ms)}"),
+        ("하이브리드 엔진 p50/p95 ms", lambda r: f"{_fmt(r.hybrid_query_p50_ms, 1)} / {_fmt(r.hybrid_query_p95_ms, 1)}"),
+        ("벡터 MB", lambda r: _fmt(r.vectors_mb, 1)),
+        ("시작 s (BM25만 / 하이브리드)", lambda r: f"{_fmt(r.startup_s)} / {_fmt(r.hybrid_startup_s)}"),
+        ("최대 RSS MB (BM25만 / 하이브리드)", lambda r: f"{_fmt(r.peak_rss_mb, 0)} / {_fmt(r.hybrid_peak_rss_mb, 0)}"),
+    ]
+    for name, _ in columns:
+        table.add_column(name, justify="right")
+    for result in results:
+        table.add_row(*(cell(result) for _, cell in columns))
+    return table
+
+
 def _ratio(slow: float | None, fast: float | None) -> str:
     if not slow or not fast:
         return "—"
@@ -161,7 +200,7 @@ def _ratio(slow: float | None, fast: float | None) -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "probe":
-        _probe_main(Path(sys.argv[2]), Path(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "probe":
+        _probe_main(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4])
     else:
-        sys.exit("usage: python -m bot.bench_command probe DATA_DIR QUESTIONS.json")
+        sys.exit("usage: python -m bot.bench_command probe DATA_DIR QUESTIONS.json lexical|hybrid")

@@ -30,7 +30,24 @@ answers is reopened from that file like the bot. Measured on the same tokens:
   chunk position, among chunks that hold a query term (the engine never returns others);
 - build time split into Kiwi analysis and the rest, and throughputs beside Kiwi's own
   2-worker batch on the same text (the two take turns going first, batch by batch);
-  start-up and peak RSS through a probe the caller runs.
+  start-up and peak RSS through a probe the caller runs (a BM25-only bot: `startup_s`,
+  `peak_rss_mb`).
+
+The semantic stage, when an embedder is given, on the same stores:
+- `chunk_embed_*`: the embedder's throughput on the first EMBED_SAMPLE base chunks, embedded
+  as the engine embeds a chunk (title and heading, then the text); measured once per run.
+  Embedding 1M chunks would take a day on two cores, so every scale's matrix repeats these
+  real vectors: a chunk gets its base chunk's sampled vector (modulo the sample), perturbed
+  and normalised again unless it is the very chunk embedded. The matrix is saved where the
+  engine keeps it and read memory-mapped, as at a bot's start;
+- `question_embed_*`: each question embedded alone, the model warm;
+- `dense_*`: DenseSnapshot.search, top-DENSE_TOP over every chunk's vector;
+- `hybrid_query_*`: engine.ask end to end with the embedder (question embedding, BM25, dense
+  top-k, fusion, answer extraction comparing candidate sentences by meaning);
+- `vectors_mb`: the matrix's size, what the vectors add to a bot's memory once searched;
+- `hybrid_startup_s`, `hybrid_peak_rss_mb`: the probe again, as a bot with semantic matching
+  serving the same store and its saved vectors (answering HYBRID_PROBE_QUESTIONS questions
+  after the first).
 """
 
 from __future__ import annotations
@@ -58,11 +75,13 @@ from retrieval.acceleration import COMPILED, use_compiled
 from retrieval.analyzer import Analysis, Analyzer, Token, new_kiwi
 from retrieval.bm25 import csc_weights
 from retrieval.bm25 import top_k as select_top_k
+from retrieval.embedding import EMBED_BATCH, PASSAGE_CHARS, Embedder, passage_text
 from retrieval.engine import Engine, clean_question, to_index_entry
 from retrieval.index import IndexSnapshot
 from retrieval.preparation import prepare_chunks
 from retrieval.settings import RetrievalSettings
 from retrieval.terms import index_terms
+from retrieval.vectors import VECTOR_DTYPE, DenseSnapshot
 
 DEFAULT_SCALES = (1_000, 10_000, 100_000, 1_000_000)
 DEFAULT_ANALYSED = 100_000
@@ -76,11 +95,23 @@ JSON_KEYS = (
     "chunks", "queries", "reference", "query_p50_ms", "query_p95_ms", "retrieve_p50_ms",
     "reference_p50_ms", "bm25s_p50_ms", "same_top10", "build_s", "analysis_chars_per_s",
     "kiwi_chars_per_s", "startup_s", "peak_rss_mb",
+    # the semantic stage (None without an embedder)
+    "question_embed_p50_ms", "question_embed_p95_ms", "embedded_chunks", "chunk_embed_per_s",
+    "chunk_embed_chars_per_s", "dense_p50_ms", "dense_p95_ms", "hybrid_query_p50_ms", "hybrid_query_p95_ms",
+    "vectors_mb", "hybrid_startup_s", "hybrid_peak_rss_mb",
 )
+EMBED_SAMPLE = 200  # real chunks embedded per run: one costs about 0.1 s on two cores
+DENSE_TOP = 20
+PERTURBATION = 0.3  # noise norm beside a unit vector for repeated vectors: cosine about 0.96 to their source
+# Questions a hybrid probe answers after the first: its peak RSS is reached by the first dense
+# search (every vector read), and a hybrid answer costs up to a second in its long tail.
+HYBRID_PROBE_QUESTIONS = 20
+FILL_BLOCK = 65_536  # rows of the vector matrix filled at a time (float32 scratch: 100 MB)
 T = TypeVar("T")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{2,}")
 
-Probe = Callable[[Path, Sequence[str]], tuple[float, float]]  # data dir, questions → (startup s, peak RSS MB)
+# data dir, questions, matching ("lexical" or "hybrid") → (startup s, peak RSS MB)
+Probe = Callable[[Path, Sequence[str], str], tuple[float, float]]
 
 
 class ReferenceBM25L(BM25L):
@@ -143,6 +174,18 @@ class ScaleResult:
     remove_s: float | None = None
     vocabulary: int = 0
     postings: int = 0
+    question_embed_p50_ms: float | None = None
+    question_embed_p95_ms: float | None = None
+    embedded_chunks: int | None = None
+    chunk_embed_per_s: float | None = None
+    chunk_embed_chars_per_s: float | None = None
+    dense_p50_ms: float | None = None
+    dense_p95_ms: float | None = None
+    hybrid_query_p50_ms: float | None = None
+    hybrid_query_p95_ms: float | None = None
+    vectors_mb: float | None = None
+    hybrid_startup_s: float | None = None
+    hybrid_peak_rss_mb: float | None = None
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
@@ -164,7 +207,11 @@ def method_text(analysed: int, seed: int) -> str:
         f"top-{TOP}. Retrieval and bm25s: {ROUNDS} timed passes over the questions each, taking turns (the order "
         "turns every round). Reference: rank-bm25 BM25L get_scores as in rank-bm25 0.2.1 (0.2.2 counts tf twice); above "
         f"{REFERENCE_LIMIT:,} chunks rank-bm25 is skipped and the top-10 is checked against exhaustive float64 "
-        "scoring of every chunk. same_top10 ties: lower chunk position first, among chunks holding a query term."
+        "scoring of every chunk. same_top10 ties: lower chunk position first, among chunks holding a query term. "
+        f"Semantic stage: the first {EMBED_SAMPLE} base chunks are embedded for real (chunk throughput); every "
+        "chunk's vector is its base chunk's sampled vector, perturbed and normalised unless it is that very chunk; "
+        f"saved and read memory-mapped as the bot does. Dense: top-{DENSE_TOP} over all vectors; hybrid: engine.ask "
+        "with the embedder. Start-up and peak RSS: a BM25-only bot, and a hybrid bot with the vectors."
     )
 
 
@@ -351,13 +398,16 @@ class Corpus:
         return ReplicaChunk(source.base, text, Analysis(tuple(tokens), source.analysis.sentences)), replica
 
 
-def fill_store(store: Store, corpus: Corpus, n_chunks: int) -> None:
-    """One document per (replica, article): its chunks' texts joined by blank lines."""
+def fill_store(store: Store, corpus: Corpus, n_chunks: int) -> np.ndarray:
+    """One document per (replica, article): its chunks' texts joined by blank lines. Returns
+    each stored chunk's base chunk, in the order of the store's rows."""
     groups: dict[tuple[int, int], list[ReplicaChunk]] = {}
     order: list[tuple[int, int]] = []
+    bases: list[int] = []
 
     def flush() -> None:
         for key in order:
+            bases.extend(chunk.base for chunk in groups[key])
             _add_group(store, corpus, key, groups[key])
         groups.clear()
         order.clear()
@@ -376,6 +426,7 @@ def fill_store(store: Store, corpus: Corpus, n_chunks: int) -> None:
     flush()
     store.mark_seeded()
     store.mark_analysed(corpus.analyzer.signature)
+    return np.asarray(bases, dtype=np.int64)
 
 
 def _add_group(store: Store, corpus: Corpus, key: tuple[int, int], chunks: list[ReplicaChunk]) -> None:
@@ -399,6 +450,92 @@ def _add_group(store: Store, corpus: Corpus, key: tuple[int, int], chunks: list[
     text = "\n\n".join(chunk.text for chunk in chunks)
     digest = hashlib.sha256(f"{replica}\n{title}\n{text}".encode()).hexdigest()
     store.add_document(Document(title, f"bench-{replica}", text, digest), analysed, "bench")
+
+
+# semantic stage ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmbeddedSample:
+    """Real embeddings of the first base chunks (float32 rows), and what computing them cost."""
+
+    vectors: np.ndarray
+    chars: int
+    seconds: float
+
+
+def embed_sample(corpus: Corpus, embedder: Embedder, size: int) -> EmbeddedSample:
+    """Embed the first `size` base chunks as the engine embeds a stored chunk, in its batches;
+    the model is warmed on one chunk first. `chars` counts what the model reads (cut at PASSAGE_CHARS)."""
+    texts = [passage_text(chunk.title, (), chunk.heading, chunk.text) for chunk in corpus.base[:size]]
+    embedder.embed_passages(texts[:1])
+    began = time.perf_counter()
+    vectors = np.concatenate(
+        [embedder.embed_passages(texts[start : start + EMBED_BATCH]) for start in range(0, len(texts), EMBED_BATCH)]
+    )
+    seconds = time.perf_counter() - began
+    return EmbeddedSample(vectors, sum(min(len(text), PASSAGE_CHARS) for text in texts), seconds)
+
+
+def vector_matrix(sample: np.ndarray, bases: np.ndarray, seed: int) -> np.ndarray:
+    """Every stored chunk's vector (float16 rows, store order): its base chunk's sampled vector
+    (modulo the sample), with noise of norm PERTURBATION added and normalised again, except for
+    the sampled chunks themselves (the first replica's), which keep their real vector."""
+    dim = sample.shape[1]
+    matrix = np.empty((len(bases), dim), VECTOR_DTYPE)
+    rng = np.random.default_rng(seed)
+    for start in range(0, len(bases), FILL_BLOCK):
+        block = bases[start : start + FILL_BLOCK]
+        rows = sample[block % len(sample)]
+        noise = rng.standard_normal(rows.shape, dtype=np.float32) * np.float32(PERTURBATION / np.sqrt(dim))
+        noise[(np.arange(start, start + len(block)) == block) & (block < len(sample))] = 0
+        rows += noise
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        matrix[start : start + len(block)] = rows
+    return matrix
+
+
+def save_vectors(store: Store, path: Path, matrix: np.ndarray, model_id: str) -> None:
+    """Save the matrix where an engine on this store loads it from: keyed to the store's rows and generation."""
+    rows = store.chunk_rows()
+    snapshot = DenseSnapshot(np.asarray([row for row, _ in rows], np.int64), [doc for _, doc in rows], matrix, model_id)
+    snapshot.save(path, {"generation": store.generation})  # the tag SemanticIndex loads by; checked on opening
+
+
+def measure_semantic(
+    result: ScaleResult,
+    store_path: Path,
+    index_path: Path,
+    vectors_path: Path,
+    questions: Sequence[Question],
+    analyzer: Analyzer,
+    settings: RetrievalSettings,
+    embedder: Embedder,
+    progress: Callable[[str], None],
+) -> None:
+    """Question embedding, dense top-k over the saved vectors, and hybrid answers end to end."""
+    texts = [clean_question(question.text) for question in questions]
+    embedder.embed_queries(texts[:1])
+    embedded, spent = [], []
+    for text in texts:
+        began = time.perf_counter()
+        embedded.append(embedder.embed_queries([text])[0])
+        spent.append(time.perf_counter() - began)
+    result.question_embed_p50_ms, result.question_embed_p95_ms = _ms(spent, 0.5), _ms(spent, 0.95)
+
+    hybrid = settings.with_changes(matching="hybrid")
+    with Engine(Store(store_path), analyzer, hybrid, index_path=index_path, embedder=embedder, vectors_path=vectors_path) as engine:
+        dense = engine.semantic.snapshot if engine.semantic is not None else None
+        if dense is None or len(dense) != result.chunks:
+            raise RuntimeError(f"the engine did not load the {result.chunks:,} saved vectors ({vectors_path})")
+        dense.search(embedded[0], DENSE_TOP)  # the memory-mapped file read once, as in a serving bot
+        timings = _timed_pass(lambda vector: dense.search(vector, DENSE_TOP), embedded)()
+        result.dense_p50_ms, result.dense_p95_ms = _ms(timings, 0.5), _ms(timings, 0.95)
+        progress(f"{result.chunks:,}: question embedding p50 {result.question_embed_p50_ms:.1f} ms, dense top-{DENSE_TOP} p50 {result.dense_p50_ms:.2f} ms")
+        engine.ask(questions[0].text, top_k=TOP)
+        timings = _timed_pass(lambda question: engine.ask(question.text, top_k=TOP), questions)()
+        result.hybrid_query_p50_ms, result.hybrid_query_p95_ms = _ms(timings, 0.5), _ms(timings, 0.95)
+    progress(f"{result.chunks:,}: hybrid engine p50 {result.hybrid_query_p50_ms:.1f} ms")
 
 
 # measurements -----------------------------------------------------------------------
@@ -443,6 +580,8 @@ def run_scale(
     workdir: Path,
     probe: Probe | None,
     progress: Callable[[str], None],
+    embedder: Embedder | None = None,
+    sample: EmbeddedSample | None = None,
 ) -> ScaleResult:
     analyzer = corpus.analyzer
     corpus.ensure_analysed(n_chunks, progress)
@@ -459,11 +598,25 @@ def run_scale(
     data_dir = workdir / f"scale-{n_chunks}"
     data_dir.mkdir(parents=True, exist_ok=True)
     store_path, index_path = data_dir / "qabot.sqlite3", data_dir / "index" / "bm25.index"
+    vectors_path = data_dir / "index" / "vectors.npy"  # where the bot's settings put them
     began = time.perf_counter()
     store = Store(store_path)
-    fill_store(store, corpus, n_chunks)
+    bases = fill_store(store, corpus, n_chunks)
     result.store_s = time.perf_counter() - began
     progress(f"{n_chunks:,}: store written in {result.store_s:.1f} s")
+    if embedder is not None and sample is not None:
+        matrix = vector_matrix(sample.vectors, bases, corpus.seed)
+        result.vectors_mb = matrix.nbytes / 2**20
+        save_vectors(store, vectors_path, matrix, embedder.model_id)
+        del matrix
+        result.embedded_chunks = len(sample.vectors)
+        result.chunk_embed_per_s = len(sample.vectors) / sample.seconds
+        result.chunk_embed_chars_per_s = sample.chars / sample.seconds
+        if n_chunks > len(sample.vectors):
+            result.notes.append(
+                f"embedded {len(sample.vectors):,} chunks; the other {n_chunks - len(sample.vectors):,} repeat their vectors with noise"
+            )
+    del bases
 
     began = time.perf_counter()
     with Engine(store, analyzer, settings, index_path=index_path) as engine:
@@ -531,10 +684,18 @@ def run_scale(
         f"bm25s p50 {result.bm25s_p50_ms} ms, with numba {result.bm25s_numba_p50_ms} ms"
     )
 
+    if embedder is not None and sample is not None:
+        measure_semantic(result, store_path, index_path, vectors_path, questions, analyzer, settings, embedder, progress)
+        gc.collect()
+
     if probe is not None:
         engine.close()
-        result.startup_s, result.peak_rss_mb = probe(data_dir, [q.text for q in questions])
+        result.startup_s, result.peak_rss_mb = probe(data_dir, [q.text for q in questions], "lexical")
         progress(f"{n_chunks:,}: start-up {result.startup_s:.2f} s, peak RSS {result.peak_rss_mb:.0f} MB")
+        if embedder is not None and sample is not None:
+            asked = [q.text for q in questions[: HYBRID_PROBE_QUESTIONS + 1]]
+            result.hybrid_startup_s, result.hybrid_peak_rss_mb = probe(data_dir, asked, "hybrid")
+            progress(f"{n_chunks:,}: hybrid start-up {result.hybrid_startup_s:.2f} s, peak RSS {result.hybrid_peak_rss_mb:.0f} MB")
         engine = Engine(Store(store_path), analyzer, settings, index_path=index_path)
     _measure_add_remove(result, engine, corpus, settings)
     engine.close()
@@ -702,7 +863,10 @@ def run_bench(
     probe: Probe | None = None,
     analysed_limit: int = DEFAULT_ANALYSED,
     progress: Callable[[str], None] = lambda message: None,
+    embedder: Embedder | None = None,
+    embed_sample_size: int = EMBED_SAMPLE,
 ) -> list[ScaleResult]:
+    """Every scale's figures; the semantic stage too when an embedder is given."""
     contexts, all_questions = load_squad(data)
     if not contexts or not all_questions:
         raise ValueError(f"{data}: no contexts or questions")
@@ -711,7 +875,14 @@ def run_bench(
     base = base_chunks(contexts, analyzer, settings)
     progress(f"{len(contexts)} contexts → {len(base)} base chunks in {time.perf_counter() - began:.1f} s")
     corpus = Corpus(base, analyzer, seed, analysed_limit)
+    sample = None
+    if embedder is not None:
+        sample = embed_sample(corpus, embedder, embed_sample_size)
+        progress(
+            f"embedded {len(sample.vectors)} chunks in {sample.seconds:.1f} s: "
+            f"{len(sample.vectors) / sample.seconds:.1f} chunks/s, {sample.chars / sample.seconds:,.0f} characters/s"
+        )
     results = []
     for n_chunks in sorted(scales):
-        results.append(run_scale(n_chunks, corpus, questions, settings, workdir, probe, progress))
+        results.append(run_scale(n_chunks, corpus, questions, settings, workdir, probe, progress, embedder, sample))
     return results

@@ -5,9 +5,11 @@ builds the next one, which the engine swaps in, so a question sees one corpus. R
 chunks (by store row id); a chunk whose vector is not computed yet is simply absent and
 is found by BM25 alone meanwhile.
 
-Vectors are held as float16 (768 bytes a chunk for 384 dimensions) and scored in blocks
-converted to float32, so 1M chunks take 0.77 GB, not 1.5; the file beside the store is
-read memory-mapped at start.
+Vectors are held as float16 (768 bytes a chunk for 384 dimensions), so 1M chunks take
+0.77 GB, not 1.5; the file beside the store is read memory-mapped at start. From
+COMPILED_FROM chunks a compiled kernel scores the float16 rows directly, both halves at
+once (1M chunks: 1.4–1.6 s with numpy's float32 blocks, 0.12 s compiled; the top-20 the
+same); below, numpy converts blocks of rows to float32.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
+from retrieval.acceleration import COMPILED, use_compiled
 from retrieval.embedding import EMBED_BATCH, Embedder, text_hash
 
 VECTOR_DTYPE = np.float16
@@ -71,8 +74,15 @@ class DenseSnapshot:
         return DenseSnapshot(self.row_ids[keep], [self.doc_ids[at] for at in keep], self.matrix[keep], self.model_id)
 
     def scores(self, query: np.ndarray) -> np.ndarray:
-        """Cosine of the query with every row (float32), in blocks so no full float32 copy is made."""
+        """Cosine of the query with every row (float32). A large matrix is scored by the compiled
+        kernel once loaded (1M rows: 1.4 s → about 0.1 s), else in numpy blocks converted to
+        float32 so no full float32 copy is made."""
         query = np.asarray(query, dtype=np.float32)
+        compiled = COMPILED.ready() if use_compiled(len(self.row_ids)) else None
+        if compiled is not None:
+            halves = self.matrix.view(np.uint16)
+            halves.flags.writeable = False  # one compiled signature, memory-mapped or not
+            return compiled.kernels.dense_scores(halves, query)
         out = np.empty(len(self.row_ids), dtype=np.float32)
         for start in range(0, len(out), SCORE_BLOCK):
             block = self.matrix[start : start + SCORE_BLOCK]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
-from bot.bench_command import results_table
+from bot.bench_command import results_table, semantic_table
 from retrieval.analyzer import Token
-from retrieval.bench import JSON_KEYS, rename_tokens, renamed, run_bench, take_turns
+from retrieval.bench import JSON_KEYS, rename_tokens, renamed, run_bench, take_turns, vector_matrix
 from retrieval.settings import DEFAULT_SETTINGS
 from tests.conftest import DATA
 
@@ -79,3 +80,40 @@ def test_timed_passes_take_turns_going_first() -> None:
     timings = take_turns({"a": timed("a"), "b": timed("b"), "c": timed("c")}, 4)
     assert calls == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
     assert timings == {"a": [1.0, 6.0, 8.0, 10.0], "b": [2.0, 4.0, 9.0, 11.0], "c": [3.0, 5.0, 7.0, 12.0]}
+
+
+@pytest.mark.slow
+def test_semantic_stage_reports_its_figures(tmp_path: Path, analyzer) -> None:
+    from retrieval.embedding import shared_embedder
+
+    data = small_squad(tmp_path / "squad.json")
+    embedder = shared_embedder()
+    results = run_bench(
+        data, [200], 20, 7, analyzer, DEFAULT_SETTINGS, tmp_path / "work", probe=None, analysed_limit=30,
+        embedder=embedder, embed_sample_size=4,
+    )
+    row = results[0].as_json()
+    assert tuple(row) == JSON_KEYS and row["chunks"] == 200 and row["embedded_chunks"] == 4
+    assert 0 < row["question_embed_p50_ms"] <= row["question_embed_p95_ms"]
+    assert 0 < row["dense_p50_ms"] <= row["dense_p95_ms"]
+    assert row["hybrid_query_p50_ms"] > row["question_embed_p50_ms"] * 0.5  # the engine embeds the question too
+    assert row["chunk_embed_per_s"] > 0 and row["chunk_embed_chars_per_s"] > row["chunk_embed_per_s"]
+    assert row["vectors_mb"] == pytest.approx(200 * embedder.dim * 2 / 2**20, rel=1e-3)  # float16 rows
+    assert row["hybrid_startup_s"] is None and row["hybrid_peak_rss_mb"] is None  # no probe here
+    assert any("repeat their vectors" in note for note in results[0].notes)
+    console = Console(width=400, record=True)
+    console.print(semantic_table(results))
+    assert f"{row['dense_p50_ms']:,.2f}" in console.export_text()
+
+
+def test_repeated_vectors_keep_the_sampled_ones_and_stay_unit_length() -> None:
+    rng = np.random.default_rng(0)
+    sample = rng.standard_normal((4, 16)).astype(np.float32)
+    sample /= np.linalg.norm(sample, axis=1, keepdims=True)
+    bases = np.array([0, 1, 2, 3, 0, 1, 2, 3, 5, 6])  # two replicas of four base chunks, then two beyond the sample
+    matrix = vector_matrix(sample, bases, seed=1)
+    assert matrix.dtype == np.float16 and matrix.shape == (10, 16)
+    assert np.allclose(matrix[:4], sample, atol=1e-3)  # the chunks embedded for real keep their vectors
+    assert np.allclose(np.linalg.norm(matrix.astype(np.float32), axis=1), 1, atol=1e-2)
+    cosines = np.sum(matrix[4:].astype(np.float32) * sample[bases[4:] % 4], axis=1)
+    assert np.all(cosines > 0.9) and np.all(cosines < 0.999)  # near their source, not copies of it

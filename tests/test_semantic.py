@@ -54,6 +54,29 @@ def test_dense_snapshot_searches_adds_and_removes_rows():
     assert [row for row, _ in grown.without_document("a").search(vectors[0], 5)] == [12, 13]
 
 
+def test_compiled_dense_scores_are_numpys_for_every_half_and_rank_alike():
+    from retrieval.acceleration import COMPILED, COMPILED_FROM
+
+    kernels = COMPILED.load().kernels
+    patterns = np.arange(1 << 16, dtype=np.uint16)
+    finite = patterns[np.isfinite(patterns.view(np.float16))]  # every float16 a matrix can hold
+    one_column = finite.reshape(-1, 1)
+    one_column.flags.writeable = False
+    exact = kernels.dense_scores(one_column, np.ones(1, np.float32))
+    assert np.array_equal(exact, finite.view(np.float16).astype(np.float32))  # subnormals and -0 too
+
+    rng = np.random.default_rng(3)
+    rows = rng.standard_normal((COMPILED_FROM + 1, 384)).astype(np.float32)
+    rows = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float16)
+    query = rng.standard_normal(384).astype(np.float32)
+    query /= np.linalg.norm(query)
+    expected = rows.astype(np.float32) @ query
+    snapshot = DenseSnapshot(np.arange(len(rows)) + 100, ["d"] * len(rows), rows, "m")
+    assert np.abs(snapshot.scores(query) - expected).max() < 1e-6  # only the order of the sum differs
+    best = sorted(range(len(rows)), key=lambda at: (-expected[at], at))[:20]
+    assert [row for row, _ in snapshot.search(query, 20)] == [at + 100 for at in best]
+
+
 def test_saved_snapshot_is_read_memory_mapped_only_under_its_tag(tmp_path: Path):
     snapshot = DenseSnapshot.empty("m", 2).with_rows([1, 2], ["a", "b"], np.array([[1, 0], [0, 1]], np.float32))
     path = tmp_path / "vectors.npy"
