@@ -19,11 +19,10 @@ from collections.abc import Callable, Sequence
 
 from corpus.store import StoredChunk
 from retrieval.analyzer import Token
-from retrieval.answer import NOT_EVIDENCE
+from retrieval.answer import CONTEXT_SHARE, NOT_EVIDENCE
 from retrieval.settings import RetrievalSettings
 from retrieval.terms import bigram_terms, fold_width
 
-CONTEXT_SHARE = 0.5  # a term found only in the title or heading
 
 
 def rerank(
