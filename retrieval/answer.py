@@ -165,7 +165,7 @@ def extract_answer(
 
     supported = support is not None and support >= min_support
     answered = bool(candidates) and total > 0 and (coverage >= min_coverage or supported)
-    if absent_names and not supported:
+    if absent_names and support is not None and not supported:  # BM25 alone cannot tell a name from a spelling
         answered = False
     chosen = _choose(candidates) if answered else []
     if answered and coverage < min_coverage and unit_similarity is not None:
