@@ -30,6 +30,7 @@ ChunkFetcher = Callable[[Iterable[int]], dict[int, StoredChunk]]
 
 MIN_CANDIDATES = 5
 COPY_SIMILARITY = 0.95
+UNEMBEDDED_CHECKED = 5  # BM25's best candidates that must all have vectors before fusing
 # Units of the best passage compared by meaning: a Korean question's words still rank them,
 # an English question's do not, so all (up to a dozen) are compared.
 MEANING_CANDIDATES = 4
@@ -166,6 +167,10 @@ def _fused(
     if settings.matching == "semantic":
         return nearest, dense
     dense.update(semantic.vectors.similarity(semantic.query, [hit.row_id for hit in lexical if hit.row_id not in dense]))
+    if any(hit.row_id not in dense for hit in lexical[:UNEMBEDDED_CHECKED]):
+        # BM25's best include chunks whose vectors are still being computed (a document just
+        # added): fused, they would lose to any chunk that has one. BM25 answers until they are done.
+        return [(hit.row_id, hit.score) for hit in lexical], {}
     return fuse(lexical, dense, weight)[:depth], dense
 
 

@@ -177,3 +177,19 @@ def test_the_bundled_corpus_ships_the_vectors_of_its_chunks(bundled_engine, embe
     with np.load(BUNDLED_VECTORS) as shipped:
         assert str(shipped["model"]) == embedder.model_id
         assert wanted <= set(shipped["hashes"].tolist())
+
+
+def test_bm25_answers_alone_while_its_best_chunks_wait_for_their_vectors(tmp_path: Path, analyzer, embedder):
+    """Fused, a chunk without a vector would lose to any chunk that has one."""
+    from retrieval.qa import SemanticQuery, answer_question
+
+    with Engine(Store(tmp_path / "s.sqlite3"), analyzer, embedder=embedder) as engine:
+        engine.add_document(make_document("# 근로기준법\n\n" + "\n\n".join([HOURS, LEAVE, WAGES]), "law.md"), "test")
+        engine.wait_for_vectors()
+        question = "연차 유급휴가는 며칠이야?"
+        tokens = analyzer.content_tokens(question)
+        full = SemanticQuery(engine.semantic.snapshot, embedder.embed_queries([question])[0], embedder)
+        leave_row = engine.ask(question).passages[0].row_id
+        partial = SemanticQuery(full.vectors.only_rows({row for row in full.vectors.row_ids.tolist() if row != leave_row}), full.query, embedder)
+        answer = answer_question(question, question, tokens, engine.snapshot, engine.store.chunks, engine.settings, 5, partial)
+        assert answer.passages[0].row_id == leave_row and "15일" in (answer.text or "")
