@@ -524,14 +524,18 @@ def measure_semantic(
     result.question_embed_p50_ms, result.question_embed_p95_ms = _ms(spent, 0.5), _ms(spent, 0.95)
 
     hybrid = settings.with_changes(matching="hybrid")
-    with Engine(Store(store_path), analyzer, hybrid, index_path=index_path, embedder=embedder, vectors_path=vectors_path) as engine:
+    store = Store(store_path)
+    with Engine(store, analyzer, hybrid, index_path=index_path, embedder=embedder, vectors_path=vectors_path) as engine:
         dense = engine.semantic.snapshot if engine.semantic is not None else None
         if dense is None or len(dense) != result.chunks:
             raise RuntimeError(f"the engine did not load the {result.chunks:,} saved vectors ({vectors_path})")
         dense.search(embedded[0], DENSE_TOP)  # the memory-mapped file read once, as in a serving bot
         timings = _timed_pass(lambda vector: dense.search(vector, DENSE_TOP), embedded)()
         result.dense_p50_ms, result.dense_p95_ms = _ms(timings, 0.5), _ms(timings, 0.95)
-        progress(f"{result.chunks:,}: question embedding p50 {result.question_embed_p50_ms:.1f} ms, dense top-{DENSE_TOP} p50 {result.dense_p50_ms:.2f} ms")
+        progress(
+            f"{result.chunks:,}: question embedding p50 {result.question_embed_p50_ms:.1f} ms, "
+            f"dense top-{DENSE_TOP} p50 {result.dense_p50_ms:.2f} ms"
+        )
         engine.ask(questions[0].text, top_k=TOP)
         timings = _timed_pass(lambda question: engine.ask(question.text, top_k=TOP), questions)()
         result.hybrid_query_p50_ms, result.hybrid_query_p95_ms = _ms(timings, 0.5), _ms(timings, 0.95)
@@ -614,7 +618,8 @@ def run_scale(
         result.chunk_embed_chars_per_s = sample.chars / sample.seconds
         if n_chunks > len(sample.vectors):
             result.notes.append(
-                f"embedded {len(sample.vectors):,} chunks; the other {n_chunks - len(sample.vectors):,} repeat their vectors with noise"
+                f"embedded {len(sample.vectors):,} chunks; "
+                f"the other {n_chunks - len(sample.vectors):,} repeat their vectors with noise"
             )
     del bases
 
@@ -695,7 +700,10 @@ def run_scale(
         if embedder is not None and sample is not None:
             asked = [q.text for q in questions[: HYBRID_PROBE_QUESTIONS + 1]]
             result.hybrid_startup_s, result.hybrid_peak_rss_mb = probe(data_dir, asked, "hybrid")
-            progress(f"{n_chunks:,}: hybrid start-up {result.hybrid_startup_s:.2f} s, peak RSS {result.hybrid_peak_rss_mb:.0f} MB")
+            progress(
+                f"{n_chunks:,}: hybrid start-up {result.hybrid_startup_s:.2f} s, "
+                f"peak RSS {result.hybrid_peak_rss_mb:.0f} MB"
+            )
         engine = Engine(Store(store_path), analyzer, settings, index_path=index_path)
     _measure_add_remove(result, engine, corpus, settings)
     engine.close()
