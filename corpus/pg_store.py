@@ -10,7 +10,6 @@ give each case one of its own through `options=-csearch_path=...`).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corpus.chunker import Chunk
 from corpus.document import make_document
 from corpus.markers import place
 from corpus.store import Store, StoredChunk
