@@ -162,11 +162,7 @@ def results_table(results) -> Table:
         ("최대 RSS MB", lambda r: _fmt(r.peak_rss_mb, 0)),
         ("추가 / 삭제 s", lambda r: f"{_fmt(r.add_s)} / {_fmt(r.remove_s)}"),
     ]
-    for name, _ in columns:
-        table.add_column(name, justify="right")
-    for result in results:
-        table.add_row(*(cell(result) for _, cell in columns))
-    return table
+    return _filled(table, columns, results)
 
 
 def semantic_table(results) -> Table:
@@ -185,6 +181,11 @@ def semantic_table(results) -> Table:
         ("시작 s (BM25만 / 하이브리드)", lambda r: f"{_fmt(r.startup_s)} / {_fmt(r.hybrid_startup_s)}"),
         ("최대 RSS MB (BM25만 / 하이브리드)", lambda r: f"{_fmt(r.peak_rss_mb, 0)} / {_fmt(r.hybrid_peak_rss_mb, 0)}"),
     ]
+    return _filled(table, columns, results)
+
+
+def _filled(table: Table, columns, results) -> Table:
+    """One right-aligned column per (name, cell) pair, one row per result."""
     for name, _ in columns:
         table.add_column(name, justify="right")
     for result in results:

@@ -21,7 +21,7 @@ MAX_EXAMPLES = 3
 CANDIDATE_DOCS = 10
 CANDIDATE_CHUNKS = 30  # per document
 CANDIDATES_CHECKED = 12
-# The topic of a sentence ("탈락한 팀은 …"): with a list-introducing sentence, a question
+# The topic of a sentence ("제출할 서류는 …"): with a list-introducing sentence, a question
 _TOPIC = re.compile(r"^([^\n.!?]{3,40}?[은는])\s")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 _HEADING_QUESTION = re.compile(r"^[^\n]{4,60}\?$")
@@ -81,7 +81,7 @@ def _candidates(store: Store, document: DocumentInfo) -> list[str]:
 
 
 def _list_questions(text: str) -> list[str]:
-    """"탈락한 팀은?" from a line ending "탈락한 팀은 다음과 같습니다." (corpus.blocks' list intro)."""
+    """"제출할 서류는?" from a line ending "제출할 서류는 다음과 같습니다." (corpus.blocks' list intro)."""
     found = []
     for line in text.split("\n"):
         if LIST_INTRO.search(line):
